@@ -1,0 +1,39 @@
+import { type ClamatorRoute, describeRouteViolation, parseOutboundPattern } from '../protocol/names.js';
+import { MAX_TIMEOUT_MS } from './clamator-client.options.js';
+
+/** Checks a call's target before it goes on the wire, so mistakes fail at the caller, not as a remote error. */
+export function assertRoute(service: string, method: string): void {
+  const violation = describeRouteViolation({ service: String(service), method: String(method) });
+  if (violation) throw new TypeError(`ClamatorClient: cannot call ${service}.${method}: ${violation}.`);
+}
+
+/** Checks that params are an object (or absent). */
+export function assertParams(route: string, params: unknown): void {
+  if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params))) {
+    throw new TypeError(`ClamatorClient: params of ${route} must be an object, got ${Array.isArray(params) ? 'an array' : typeof params}.`);
+  }
+}
+
+/** Checks a per-call timeout. */
+export function assertTimeout(timeoutMs: unknown): asserts timeoutMs is number {
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new TypeError(`ClamatorClient: timeoutMs must be an integer between 1 and ${MAX_TIMEOUT_MS}, got ${String(timeoutMs)}.`);
+  }
+}
+
+/** Resolves Nest patterns to routes, remembering string patterns so that the hot path does no parsing. */
+export class RouteCache {
+  private readonly routes = new Map<string, ClamatorRoute>();
+
+  constructor(private readonly maxEntries = 1024) {}
+
+  resolve(pattern: unknown): ClamatorRoute {
+    if (typeof pattern !== 'string') return parseOutboundPattern(pattern);
+    let route = this.routes.get(pattern);
+    if (!route) {
+      route = parseOutboundPattern(pattern);
+      if (this.routes.size < this.maxEntries) this.routes.set(pattern, route);
+    }
+    return route;
+  }
+}

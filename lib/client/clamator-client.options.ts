@@ -1,0 +1,35 @@
+import { DEFAULTS } from '../protocol/constants.js';
+import { type ClamatorConnectionOptions, type ResolvedConnectionOptions, resolveConnectionOptions } from '../options/connection.options.js';
+import { OptionRules } from '../options/option-rules.js';
+
+/** Options of `ClamatorClient`. */
+export interface ClamatorClientOptions extends ClamatorConnectionOptions {
+  /** How long a call waits for its reply, in milliseconds, unless the call says otherwise. Default: 30000. */
+  defaultTimeoutMs?: number;
+  /** How long one XREAD of the reply stream waits. Default: 1000. */
+  blockMs?: number;
+  /** Replies fetched per XREAD. Default: 512. */
+  replyReadCount?: number;
+}
+
+/** Client options after defaults and validation. */
+export interface ResolvedClientOptions extends ResolvedConnectionOptions {
+  readonly defaultTimeoutMs: number;
+  readonly blockMs: number;
+  readonly replyReadCount: number;
+}
+
+/** Largest timeout a timer can hold (about 24.8 days). */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** Merges client options with the defaults and validates them once; throws naming the invalid option. */
+export function resolveClientOptions(options: ClamatorClientOptions): ResolvedClientOptions {
+  const rules = new OptionRules('ClamatorClient');
+  if (options === null || typeof options !== 'object') rules.requiredString('keyPrefix', undefined);
+  return {
+    ...resolveConnectionOptions(rules, options),
+    defaultTimeoutMs: rules.integer('defaultTimeoutMs', options.defaultTimeoutMs, DEFAULTS.defaultTimeoutMs, 1, MAX_TIMEOUT_MS, 'milliseconds'),
+    blockMs: rules.integer('blockMs', options.blockMs, DEFAULTS.blockMs, 1, 60_000, 'milliseconds'),
+    replyReadCount: rules.integer('replyReadCount', options.replyReadCount, 512, 1, 100_000),
+  };
+}

@@ -1,0 +1,78 @@
+import { type ArgumentsHost, BadRequestException, Catch, HttpException, type RpcExceptionFilter } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import { type Observable, throwError } from 'rxjs';
+import { ClamatorRpcError, ErrorCode, ERROR_MESSAGES, internalErrorFrom, type JsonRpcErrorObject } from '../protocol/errors.js';
+
+/** One failing field in the `data` of a -32602 reply. */
+export interface InvalidParamDetail {
+  /** Property path of the field (`a`, `address.city`). */
+  field: string;
+  /** Why it failed, in class-validator's words. */
+  message: string;
+}
+
+const APPLICATION_ERROR = ErrorCode.ApplicationMax;
+
+function isJsonRpcErrorShape(value: unknown): value is { code: number; message: string; data?: unknown } {
+  if (value === null || typeof value !== 'object') return false;
+  const { code, message } = value as Record<string, unknown>;
+  return typeof code === 'number' && Number.isInteger(code) && typeof message === 'string';
+}
+
+/** Reads the field a class-validator message is about: default messages start with the property path. */
+function detailFromMessage(message: string): InvalidParamDetail {
+  const field = /^([\w$.[\]-]+)\s/.exec(message)?.[1];
+  return { field: field ?? '', message };
+}
+
+/** -32602 from a `BadRequestException`: ValidationPipe puts one message per failing constraint in `response.message`. */
+function invalidParamsFrom(exception: BadRequestException): JsonRpcErrorObject {
+  const response = exception.getResponse();
+  const raw = typeof response === 'object' && response !== null ? (response as Record<string, unknown>).message : response;
+  const messages = Array.isArray(raw) ? raw.map(String) : [String(raw ?? exception.message)];
+  return {
+    code: ErrorCode.InvalidParams,
+    message: ERROR_MESSAGES[ErrorCode.InvalidParams],
+    data: { errors: messages.map(detailFromMessage) },
+  };
+}
+
+/** Maps an `HttpException` other than 400: 5xx are internal errors, other statuses application errors. */
+function fromHttpException(exception: HttpException): JsonRpcErrorObject {
+  const status = exception.getStatus();
+  const response = exception.getResponse();
+  if (status >= 500) {
+    return { ...internalErrorFrom(exception), data: { name: exception.name, message: exception.message, statusCode: status } };
+  }
+  return { code: APPLICATION_ERROR, message: exception.message, data: { statusCode: status, response } };
+}
+
+/**
+ * Turns whatever a handler throws into the JSON-RPC error of its reply:
+ * - `RpcException({ code, message, data })` and `ClamatorRpcError`: that error, as it is;
+ * - `BadRequestException` (as thrown by `ValidationPipe`): -32602 with `data.errors` listing each field and why;
+ * - other `HttpException`s: 4xx → -32000 with `data.statusCode`, 5xx → -32603;
+ * - anything else: -32603 with `data: { name, message }`.
+ *
+ * Use it with `app.useGlobalFilters(new ClamatorExceptionFilter())` or `@UseFilters(ClamatorExceptionFilter)`.
+ */
+@Catch()
+export class ClamatorExceptionFilter implements RpcExceptionFilter<unknown> {
+  catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
+    return throwError(() => ClamatorExceptionFilter.toJsonRpcError(exception));
+  }
+
+  /** The mapping applied by `catch`, usable on its own. */
+  static toJsonRpcError(exception: unknown): JsonRpcErrorObject {
+    if (exception instanceof ClamatorRpcError) return exception.toJSON();
+    if (exception instanceof RpcException) {
+      const error = exception.getError();
+      if (isJsonRpcErrorShape(error)) return { code: error.code, message: error.message, data: error.data ?? null };
+      const message = typeof error === 'string' ? error : exception.message;
+      return { code: APPLICATION_ERROR, message, data: typeof error === 'string' ? null : error };
+    }
+    if (exception instanceof BadRequestException) return invalidParamsFrom(exception);
+    if (exception instanceof HttpException) return fromHttpException(exception);
+    return internalErrorFrom(exception);
+  }
+}

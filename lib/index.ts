@@ -1,0 +1,29 @@
+/**
+ * nestjs-clamator: the NestJS transport for clamator, JSON-RPC 2.0 over Redis streams.
+ * This barrel is the package's only public entry point.
+ */
+export { ClamatorServer, type ClamatorServerEvents } from './server/clamator-server.js';
+export { type ClamatorServerOptions, type ResolvedServerOptions } from './server/clamator-server.options.js';
+export { ClamatorContext, type ClamatorContextArgs } from './server/clamator.context.js';
+export { ClamatorClient, type ClamatorCallOptions, type ClamatorClientEvents } from './client/clamator-client.js';
+export { type ClamatorClientOptions, type ResolvedClientOptions } from './client/clamator-client.options.js';
+export {
+  ClamatorStreamsService,
+  CLAMATOR_STREAMS_OPTIONS,
+  type ClamatorStreamsOptions,
+} from './streams/clamator-streams.service.js';
+export { type ClamatorStatus, type ClamatorConnectionEvents } from './streams/connection-status.js';
+export { type StreamEntry, type AutoClaimResult, type PendingEntryInfo } from './streams/stream-replies.js';
+export { ClamatorExceptionFilter, type InvalidParamDetail } from './filters/clamator-exception.filter.js';
+export {
+  ClamatorRpcError,
+  ClamatorTimeoutError,
+  ClamatorTransportError,
+  ErrorCode,
+  type JsonRpcErrorObject,
+} from './protocol/errors.js';
+export { ClamatorOptionsError } from './options/option-rules.js';
+export { type ClamatorConnectionOptions } from './options/connection.options.js';
+export { ClamatorKeys } from './protocol/keys.js';
+export { type JsonRpcId, type JsonRpcParams } from './protocol/envelopes.js';
+export { CLAMATOR_TRANSPORT } from './protocol/constants.js';

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis, RedisOptions } from 'ioredis';
+import { DEFAULTS } from '../protocol/constants.js';
+import { OptionRules } from './option-rules.js';
+
+/** Options every clamator endpoint (server, client, streams service) takes. */
+export interface ClamatorConnectionOptions {
+  /**
+   * Literal prefix of every key (`<keyPrefix>:cmds:<service>`, `<keyPrefix>:replies:<id>`).
+   * Peers that talk to each other use the same prefix. Required.
+   */
+  keyPrefix: string;
+  /**
+   * An ioredis connection (RESP2 or RESP3, ioredis 5 or 6) that the caller owns. It is used for
+   * non-blocking commands and never closed by the transport; blocking reads run on duplicates of it.
+   * Default: a connection the transport opens from `redisUrl`.
+   */
+  redis?: Redis;
+  /** URL of the Redis to connect to when no `redis` is given. Default: `$REDIS_URL`, else `redis://localhost:6379`. */
+  redisUrl?: string;
+  /** Extra ioredis options for the connections the transport opens from `redisUrl`. Default: none. */
+  redisOptions?: RedisOptions;
+  /** Identity of this instance in consumer names and reply-stream keys. Default: a random UUID v4. */
+  instanceId?: string;
+}
+
+/** Connection options after defaults are applied. */
+export interface ResolvedConnectionOptions {
+  readonly keyPrefix: string;
+  readonly redis: Redis | undefined;
+  readonly redisUrl: string;
+  readonly redisOptions: RedisOptions;
+  readonly instanceId: string;
+}
+
+/** Applies defaults to connection options and validates them. */
+export function resolveConnectionOptions(
+  rules: OptionRules,
+  options: ClamatorConnectionOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedConnectionOptions {
+  const keyPrefix = rules.requiredString('keyPrefix', options.keyPrefix, ' (the prefix shared with the peers, e.g. "myapp")');
+  const redis = rules.redisConnection<Redis>('redis', options.redis);
+  const redisUrl =
+    options.redisUrl !== undefined
+      ? rules.redisUrl('redisUrl', options.redisUrl)
+      : env.REDIS_URL
+        ? rules.redisUrl('redisUrl (from $REDIS_URL)', env.REDIS_URL)
+        : DEFAULTS.redisUrl;
+  rules.object('redisOptions', options.redisOptions);
+  const instanceId = rules.optionalString('instanceId', options.instanceId, randomUUID());
+  return { keyPrefix, redis, redisUrl, redisOptions: options.redisOptions ?? {}, instanceId };
+}

@@ -1,0 +1,41 @@
+/**
+ * Every Redis key and group name the transport uses, derived from one literal `keyPrefix`.
+ * The prefix is never parsed: any string works.
+ */
+export class ClamatorKeys {
+  private readonly replyPrefix: string;
+
+  constructor(readonly keyPrefix: string) {
+    this.replyPrefix = `${keyPrefix}:replies:`;
+  }
+
+  /** `<keyPrefix>:cmds:<service>`: the command stream of a service. */
+  commandStream(service: string): string {
+    return `${this.keyPrefix}:cmds:${service}`;
+  }
+
+  /** `<keyPrefix>:replies:<clientInstanceId>`: the reply stream of one client instance. */
+  replyStream(clientInstanceId: string): string {
+    return this.replyPrefix + clientInstanceId;
+  }
+
+  /** `<keyPrefix>:dead:<service>`: entries that could not be handled, kept for inspection. */
+  deadLetterStream(service: string): string {
+    return `${this.keyPrefix}:dead:${service}`;
+  }
+
+  /** The consumer group of a service is named after the service. */
+  group(service: string): string {
+    return service;
+  }
+
+  /** `<service>:<serverInstanceId>`: one server's consumer in a service's group. */
+  consumer(service: string, serverInstanceId: string): string {
+    return `${service}:${serverInstanceId}`;
+  }
+
+  /** True when `key` is a reply stream under this prefix, the only keys a server replies to. */
+  isReplyStream(key: string): boolean {
+    return key.length > this.replyPrefix.length && key.startsWith(this.replyPrefix);
+  }
+}

@@ -1,0 +1,136 @@
+import { Logger } from '@nestjs/common';
+import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
+import type { Redis } from 'ioredis';
+import { CLAMATOR_TRANSPORT } from '../protocol/constants.js';
+import { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
+import type { ClamatorConnectionEvents, ClamatorStatus } from '../streams/connection-status.js';
+import { type ClamatorServerOptions, type ResolvedServerOptions, resolveServerOptions } from './clamator-server.options.js';
+import { EntryProcessor } from './entry-processor.js';
+import { buildRoutes } from './handler-routes.js';
+import { ServiceConsumer } from './service-consumer.js';
+
+/** Events of the command connection that `ClamatorServer.on()` can listen to. */
+export type ClamatorServerEvents = ClamatorConnectionEvents;
+
+type Lifecycle = 'idle' | 'starting' | 'listening' | 'closed';
+
+/**
+ * Nest transport strategy that serves `@MessagePattern` handlers as clamator methods and
+ * `@EventPattern` handlers as clamator notifications, reading each service's command stream
+ * through a consumer group.
+ *
+ * ```ts
+ * const app = await NestFactory.createMicroservice(AppModule, {
+ *   strategy: new ClamatorServer({ keyPrefix: 'myapp' }),
+ * });
+ * await app.listen();
+ * ```
+ */
+export class ClamatorServer
+  extends Server<ClamatorServerEvents, ClamatorStatus>
+  implements CustomTransportStrategy
+{
+  /** Handler errors reach this transport, which replies with them; Nest need not report them. */
+  override readonly propagatesEventHandlerErrors = true;
+  protected override readonly logger = new Logger(ClamatorServer.name);
+  /** Validated options, defaults applied. */
+  readonly options: ResolvedServerOptions;
+  /** The stream layer this server issues its Redis commands through. */
+  readonly streams: ClamatorStreamsService;
+  private readonly consumers: ServiceConsumer[] = [];
+  private lifecycle: Lifecycle = 'idle';
+  private closing: Promise<void> | undefined;
+
+  constructor(options: ClamatorServerOptions) {
+    super();
+    this.options = resolveServerOptions(options);
+    this.transportId = CLAMATOR_TRANSPORT;
+    this.streams = new ClamatorStreamsService({
+      keyPrefix: this.options.keyPrefix,
+      redis: this.options.redis,
+      redisUrl: this.options.redisUrl,
+      redisOptions: this.options.redisOptions,
+      replyStreamMaxLen: this.options.replyStreamMaxLen,
+      connectionName: `clamator-server:${this.options.instanceId}`,
+    });
+  }
+
+  /** Nest calls this to start the transport: derives services from the handlers and starts one consumer each. */
+  async listen(callback: (error?: unknown, ...info: unknown[]) => void): Promise<void> {
+    try {
+      await this.start();
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  private async start(): Promise<void> {
+    if (this.lifecycle === 'closed') {
+      throw new Error('ClamatorServer: listen() after close(). Create a new ClamatorServer to listen again.');
+    }
+    if (this.lifecycle !== 'idle') throw new Error('ClamatorServer: listen() was already called.');
+    this.lifecycle = 'starting';
+    const routes = buildRoutes(this.getHandlers());
+    this.watchConnection(this.streams.connection);
+    const { instanceId, concurrency, readCount, blockMs, consumerClaimIdleMs } = this.options;
+    for (const [service, handlers] of routes) {
+      const consumer = this.streams.keys.consumer(service, instanceId);
+      const processor = new EntryProcessor(service, consumer, handlers, this.streams.keys, this.logger);
+      const worker = new ServiceConsumer(
+        { service, consumer, concurrency, readCount, blockMs, consumerClaimIdleMs },
+        this.streams,
+        (entry, deliveryCount) => processor.process(entry, deliveryCount),
+        this.logger,
+        (state) => this._status$.next(state),
+      );
+      this.consumers.push(worker);
+    }
+    try {
+      await Promise.all(this.consumers.map((worker) => worker.start()));
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    if (this.lifecycle === 'starting') this.lifecycle = 'listening';
+    if (routes.size === 0) this.logger.warn('No @MessagePattern or @EventPattern handlers: nothing to serve.');
+    this._status$.next('connected');
+  }
+
+  private watchConnection(connection: Redis): void {
+    if (this.streams.usesInjectedConnection) return;
+    connection.on('ready', () => this._status$.next('connected'));
+    connection.on('reconnecting', () => this._status$.next('reconnecting'));
+    connection.on('error', (error: Error) => this.logger.debug?.(`Redis connection error: ${error.message}`));
+  }
+
+  /**
+   * Stops reading at once, lets handlers in flight finish (up to `shutdownGraceMs`), writes their
+   * replies and acknowledgements, then closes the connections this server opened. Idempotent, and
+   * safe before `listen()`.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.lifecycle = 'closed';
+    await Promise.all(this.consumers.map((worker) => worker.stop(this.options.shutdownGraceMs)));
+    await this.streams.close();
+    this._status$.next('disconnected');
+  }
+
+  /** Listens to an event of the command connection (`ready`, `error`, `reconnecting`, `end`). */
+  on<EventKey extends keyof ClamatorServerEvents = keyof ClamatorServerEvents>(
+    event: EventKey,
+    callback: ClamatorServerEvents[EventKey],
+  ): void {
+    this.streams.connection.on(event, callback as (...args: unknown[]) => void);
+  }
+
+  /** The ioredis connection used for non-blocking commands. */
+  unwrap<T = Redis>(): T {
+    return this.streams.connection as T;
+  }
+}

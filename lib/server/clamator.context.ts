@@ -1,0 +1,56 @@
+import { BaseRpcContext } from '@nestjs/microservices';
+import type { JsonRpcId } from '../protocol/envelopes.js';
+
+/** Arguments of a `ClamatorContext`, in order. */
+export type ClamatorContextArgs = [
+  service: string,
+  method: string,
+  id: JsonRpcId | null,
+  entryId: string,
+  deliveryCount: number,
+  replyTo: string | null,
+  consumer: string,
+];
+
+/** What a handler can learn about the message it handles, through `@Ctx()`. */
+export class ClamatorContext extends BaseRpcContext<ClamatorContextArgs> {
+  /** The clamator service (the part of the method before the first `.`). */
+  getService(): string {
+    return this.args[0];
+  }
+
+  /** The method name within the service. */
+  getMethod(): string {
+    return this.args[1];
+  }
+
+  /** The JSON-RPC id; `null` for a notification. */
+  getId(): JsonRpcId | null {
+    return this.args[2];
+  }
+
+  /** The id of the stream entry that carried the message. */
+  getEntryId(): string {
+    return this.args[3];
+  }
+
+  /** How many times the entry has been delivered: 1 on first delivery, more when it was reclaimed. */
+  getDeliveryCount(): number {
+    return this.args[4];
+  }
+
+  /** The reply stream the answer goes to; `null` for a notification. */
+  getReplyTo(): string | null {
+    return this.args[5];
+  }
+
+  /** The consumer (`<service>:<serverInstanceId>`) handling the entry. */
+  getConsumer(): string {
+    return this.args[6];
+  }
+
+  /** True when the message is a notification (no reply will be sent). */
+  isNotification(): boolean {
+    return this.args[2] === null;
+  }
+}

@@ -1,0 +1,226 @@
+import type { LoggerService } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { DEFAULTS, MIN_RECLAIM_INTERVAL_MS } from '../protocol/constants.js';
+import { backoffDelayMs, sleep } from '../streams/backoff.js';
+import type { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
+import type { StreamEntry } from '../streams/stream-replies.js';
+import type { EntryOutcome } from './entry-processor.js';
+
+/** How one service's consumer reads and runs its entries. */
+export interface ServiceConsumerSettings {
+  readonly service: string;
+  readonly consumer: string;
+  readonly concurrency: number;
+  readonly readCount: number;
+  readonly blockMs: number;
+  readonly consumerClaimIdleMs: number;
+}
+
+/** Handles one entry; never rejects. */
+export type ProcessEntry = (entry: StreamEntry, deliveryCount: number) => Promise<EntryOutcome>;
+
+/** Reports that the read loop lost or regained Redis. */
+export type ConnectionStateListener = (state: 'connected' | 'reconnecting') => void;
+
+interface QueuedEntry {
+  readonly entry: StreamEntry;
+  readonly deliveryCount: number;
+}
+
+/**
+ * One service's consumer in its group: a read loop on a dedicated connection, a bounded queue
+ * drained by up to `concurrency` handlers (one at a time keeps arrival order), a reclaim pass that
+ * takes over entries of dead consumers, and a refresher that keeps the claim of entries it still
+ * holds fresh so they are not taken over while they run.
+ */
+export class ServiceConsumer {
+  private readonly queue: QueuedEntry[] = [];
+  /** Entries delivered to this consumer and not yet acknowledged, with the time their claim was last refreshed. */
+  private readonly held = new Map<string, number>();
+  private active = 0;
+  private stopping = false;
+  private abandoned = false;
+  private readonly stop$ = new AbortController();
+  private readConnection: Redis | undefined;
+  private readLoop: Promise<void> | undefined;
+  private wakeReader: (() => void) | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private timers: NodeJS.Timeout[] = [];
+  private reclaimCursor = '0-0';
+  private reclaiming = false;
+
+  constructor(
+    private readonly settings: ServiceConsumerSettings,
+    private readonly streams: ClamatorStreamsService,
+    private readonly processEntry: ProcessEntry,
+    private readonly logger: LoggerService,
+    private readonly onConnectionState: ConnectionStateListener,
+  ) {}
+
+  /** Creates the group if needed and starts reading, reclaiming and refreshing claims. */
+  async start(): Promise<void> {
+    await this.streams.ensureGroup(this.settings.service);
+    this.readConnection = this.streams.openBlockingConnection(`read:${this.settings.service}`);
+    this.readLoop = this.runReadLoop(this.readConnection);
+    const idle = this.settings.consumerClaimIdleMs;
+    this.timers.push(setInterval(() => void this.reclaim(), Math.max(MIN_RECLAIM_INTERVAL_MS, Math.floor(idle / 4))));
+    this.timers.push(setInterval(() => void this.refreshClaims(), Math.max(50, Math.floor(idle / 3))));
+    for (const timer of this.timers) timer.unref();
+  }
+
+  /** Entries queued or running right now. */
+  get load(): number {
+    return this.queue.length + this.active;
+  }
+
+  /**
+   * Stops reading at once, lets queued and running entries finish for up to `graceMs`, then stops.
+   * Entries still unfinished stay pending in the group, to be reclaimed and run again.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.stop$.abort();
+    this.wakeReader?.();
+    if (this.readConnection) this.streams.closeBlockingConnection(this.readConnection);
+    await this.readLoop;
+    const finished = await Promise.race([
+      this.whenIdle().then(() => true),
+      sleep(graceMs).then(() => false),
+    ]);
+    if (!finished) {
+      this.logger.warn(
+        `Service "${this.settings.service}": ${this.load} entries still unfinished after shutdownGraceMs (${graceMs} ms); ` +
+          'they stay pending and will be reclaimed by another server.',
+      );
+    }
+    this.abandoned = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+  }
+
+  private async runReadLoop(connection: Redis): Promise<void> {
+    const { service, consumer, concurrency, readCount, blockMs } = this.settings;
+    const capacity = concurrency + readCount;
+    let failures = 0;
+    while (!this.stopping) {
+      const room = capacity - this.load;
+      if (room <= 0) {
+        await new Promise<void>((resolve) => (this.wakeReader = resolve));
+        this.wakeReader = undefined;
+        continue;
+      }
+      try {
+        const entries = await this.streams.readGroup(connection, service, consumer, Math.min(room, readCount), blockMs);
+        if (failures > 0) this.onConnectionState('connected');
+        failures = 0;
+        for (const entry of entries) this.enqueue(entry, 1);
+      } catch (error) {
+        if (this.stopping) break;
+        failures += 1;
+        await this.recoverFromReadError(error as Error, failures);
+      }
+    }
+  }
+
+  private async recoverFromReadError(error: Error, failures: number): Promise<void> {
+    if (error.message.startsWith('NOGROUP')) {
+      this.logger.warn(`Service "${this.settings.service}": consumer group missing, creating it again.`);
+      await this.streams.ensureGroup(this.settings.service).catch(() => undefined);
+      return;
+    }
+    if (failures === 1) {
+      this.logger.error(`Service "${this.settings.service}": read failed (${error.message}); retrying with backoff.`);
+      this.onConnectionState('reconnecting');
+    }
+    await sleep(backoffDelayMs(failures), this.stop$.signal);
+  }
+
+  private enqueue(entry: StreamEntry, deliveryCount: number): void {
+    if (this.held.has(entry.id)) return;
+    this.held.set(entry.id, Date.now());
+    this.queue.push({ entry, deliveryCount });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.active < this.settings.concurrency && this.queue.length > 0) {
+      const next = this.queue.shift() as QueuedEntry;
+      this.active += 1;
+      void this.run(next);
+    }
+  }
+
+  private async run({ entry, deliveryCount }: QueuedEntry): Promise<void> {
+    const outcome = await this.processEntry(entry, deliveryCount);
+    this.active -= 1;
+    if (!this.abandoned) {
+      void this.streams
+        .replyAndAck(this.settings.service, entry.id, outcome.replyTo, outcome.envelope)
+        .finally(() => this.held.delete(entry.id));
+    }
+    this.pump();
+    if (this.wakeReader && this.load < this.settings.concurrency + this.settings.readCount) this.wakeReader();
+    if (this.load === 0) this.notifyIdle();
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.load === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Takes over entries that other (dead) consumers left pending past the claim threshold. */
+  private async reclaim(): Promise<void> {
+    if (this.reclaiming || this.stopping) return;
+    this.reclaiming = true;
+    const { service, consumer, consumerClaimIdleMs, concurrency, readCount } = this.settings;
+    try {
+      const room = concurrency + readCount - this.load;
+      if (room <= 0) return;
+      const claimed = await this.streams.autoClaim(
+        service, consumer, consumerClaimIdleMs, this.reclaimCursor, Math.min(room, DEFAULTS.autoClaimCount),
+      );
+      this.reclaimCursor = claimed.cursor;
+      if (claimed.deletedIds.length > 0) {
+        this.logger.warn(`Service "${service}": entries ${claimed.deletedIds.join(', ')} were deleted while pending; acknowledged.`);
+        await this.streams.ack(service, claimed.deletedIds);
+      }
+      const fresh = claimed.entries.filter((entry) => !this.held.has(entry.id));
+      if (fresh.length === 0 || this.stopping) return;
+      const counts = await this.deliveryCounts(fresh);
+      this.logger.warn(`Service "${service}": reclaimed ${fresh.length} entries left by another consumer.`);
+      for (const entry of fresh) this.enqueue(entry, counts.get(entry.id) ?? 2);
+    } catch (error) {
+      if (!this.stopping) this.logger.error(`Service "${service}": reclaim pass failed: ${(error as Error).message}`);
+    } finally {
+      this.reclaiming = false;
+    }
+  }
+
+  private async deliveryCounts(entries: StreamEntry[]): Promise<Map<string, number>> {
+    const { service, consumer } = this.settings;
+    const pending = await this.streams.pending(service, entries[0].id, entries[entries.length - 1].id, entries.length * 2, consumer);
+    return new Map(pending.map((info) => [info.id, info.deliveryCount]));
+  }
+
+  /** Keeps the claim of held entries fresh so that no other consumer takes them over while they wait or run. */
+  private async refreshClaims(): Promise<void> {
+    const threshold = Date.now() - Math.floor(this.settings.consumerClaimIdleMs / 3);
+    const stale: string[] = [];
+    for (const [id, refreshedAt] of this.held) if (refreshedAt <= threshold) stale.push(id);
+    if (stale.length === 0) return;
+    const now = Date.now();
+    for (const id of stale) if (this.held.has(id)) this.held.set(id, now);
+    try {
+      await this.streams.refreshClaims(this.settings.service, this.settings.consumer, stale);
+    } catch (error) {
+      this.logger.error(`Service "${this.settings.service}": could not refresh claims: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,187 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { DEFAULTS, FIELD_ENVELOPE, FIELD_REPLY_TO, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
+import { ClamatorKeys } from '../protocol/keys.js';
+import { type ClamatorConnectionOptions, resolveConnectionOptions } from '../options/connection.options.js';
+import { OptionRules } from '../options/option-rules.js';
+import { RedisConnections } from './redis-connections.js';
+import {
+  type AutoClaimResult,
+  type PendingEntryInfo,
+  type StreamEntry,
+  parseAutoClaimReply,
+  parsePendingReply,
+  parseReadReply,
+} from './stream-replies.js';
+import { WriteBatcher } from './write-batcher.js';
+
+/** Injection token of the options of a `ClamatorStreamsService` provided through Nest's DI. */
+export const CLAMATOR_STREAMS_OPTIONS = Symbol.for('nestjs-clamator:streams-options');
+
+/** Options of `ClamatorStreamsService`. */
+export interface ClamatorStreamsOptions extends Omit<ClamatorConnectionOptions, 'instanceId'> {
+  /** Approximate cap on reply-stream length (`XADD ... MAXLEN ~ n`). Default: 1024. */
+  replyStreamMaxLen?: number;
+  /** A reply stream expires this long after the last reply written to it. Default: 600000 (10 min). */
+  replyStreamTtlMs?: number;
+  /** Name shown in `CLIENT LIST` for the connections opened here. Default: `"clamator"`. */
+  connectionName?: string;
+}
+
+function isBusyGroup(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('BUSYGROUP');
+}
+
+/**
+ * The one place that issues stream commands (X*) for nestjs-clamator: consumer groups, reading
+ * commands and replies, writing requests, notifications and replies, acknowledging, reclaiming and
+ * keeping claims fresh. `ClamatorServer` and `ClamatorClient` each own one; health checks and tools
+ * can inject their own through `CLAMATOR_STREAMS_OPTIONS`.
+ */
+@Injectable()
+export class ClamatorStreamsService implements OnApplicationShutdown {
+  /** Key names derived from the configured prefix. */
+  readonly keys: ClamatorKeys;
+  private readonly connections: RedisConnections;
+  private readonly writer: WriteBatcher;
+  private readonly logger = new Logger('ClamatorStreams');
+  private closing: Promise<void> | undefined;
+
+  constructor(@Inject(CLAMATOR_STREAMS_OPTIONS) options: ClamatorStreamsOptions) {
+    const rules = new OptionRules('ClamatorStreamsService');
+    const connection = resolveConnectionOptions(rules, { ...options, instanceId: 'unused' });
+    const replyStreamMaxLen = rules.integer('replyStreamMaxLen', options.replyStreamMaxLen, DEFAULTS.replyStreamMaxLen, 1);
+    const replyStreamTtlMs = rules.integer('replyStreamTtlMs', options.replyStreamTtlMs, DEFAULTS.replyStreamTtlMs, 1000, Number.MAX_SAFE_INTEGER, 'milliseconds');
+    this.keys = new ClamatorKeys(connection.keyPrefix);
+    this.connections = new RedisConnections(connection, options.connectionName ?? 'clamator');
+    this.writer = new WriteBatcher(() => this.connection, replyStreamMaxLen, replyStreamTtlMs, (message, ids) =>
+      this.logger.error(`${message} (entries ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''})`),
+    );
+  }
+
+  /** The connection for non-blocking commands: the injected one, or one opened on first use. */
+  get connection(): Redis {
+    return this.connections.command;
+  }
+
+  /** True when the command connection was injected (and so is never closed here). */
+  get usesInjectedConnection(): boolean {
+    return this.connections.isInjected;
+  }
+
+  /** Opens a dedicated connection for a blocking read loop; close it with `closeBlockingConnection`. */
+  openBlockingConnection(purpose: string): Redis {
+    return this.connections.openBlocking(purpose);
+  }
+
+  /** Closes a blocking connection at once; a read blocked on it fails with "Connection is closed". */
+  closeBlockingConnection(connection: Redis): void {
+    this.connections.closeBlocking(connection);
+  }
+
+  /** Creates the consumer group of `service` (and its stream) unless it exists. New groups start at `$`. */
+  async ensureGroup(service: string): Promise<void> {
+    try {
+      await this.connection.xgroup('CREATE', this.keys.commandStream(service), this.keys.group(service), '$', 'MKSTREAM');
+    } catch (error) {
+      if (!isBusyGroup(error)) throw error;
+    }
+  }
+
+  /** Reads new entries for `consumer` (`XREADGROUP ... >`), waiting up to `blockMs` on `connection`. */
+  async readGroup(connection: Redis, service: string, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+    const reply = await connection.xreadgroup(
+      'GROUP', this.keys.group(service), consumer,
+      'COUNT', count, 'BLOCK', blockMs,
+      'STREAMS', this.keys.commandStream(service), '>',
+    );
+    return parseReadReply(reply);
+  }
+
+  /** Appends a request; returns the entry id. */
+  async addRequest(service: string, envelope: string, replyTo: string): Promise<string> {
+    const id = await this.connection.xadd(
+      this.keys.commandStream(service), '*', FIELD_TYPE, TYPE_RPC, FIELD_ENVELOPE, envelope, FIELD_REPLY_TO, replyTo,
+    );
+    return id as string;
+  }
+
+  /** Appends a notification (no `reply-to`); returns the entry id. */
+  async addNotification(service: string, envelope: string): Promise<string> {
+    const id = await this.connection.xadd(this.keys.commandStream(service), '*', FIELD_TYPE, TYPE_RPC, FIELD_ENVELOPE, envelope);
+    return id as string;
+  }
+
+  /**
+   * Writes the reply of a handled entry and acknowledges the entry, in one round trip shared with
+   * the other entries finished in the same turn. Without `replyTo` it only acknowledges.
+   */
+  replyAndAck(service: string, entryId: string, replyTo?: string, envelope?: string): Promise<void> {
+    return this.writer.write(this.keys.commandStream(service), this.keys.group(service), entryId, replyTo, envelope);
+  }
+
+  /** Acknowledges entries at once (outside the batch). */
+  async ack(service: string, entryIds: readonly string[]): Promise<number> {
+    if (entryIds.length === 0) return 0;
+    return this.connection.xack(this.keys.commandStream(service), this.keys.group(service), ...entryIds);
+  }
+
+  /** Takes over entries idle longer than `minIdleMs` (`XAUTOCLAIM`), starting at `cursor`. */
+  async autoClaim(service: string, consumer: string, minIdleMs: number, cursor: string, count: number): Promise<AutoClaimResult> {
+    const reply = await this.connection.xautoclaim(
+      this.keys.commandStream(service), this.keys.group(service), consumer, minIdleMs, cursor, 'COUNT', count,
+    );
+    return parseAutoClaimReply(reply);
+  }
+
+  /** Delivery counts and owners of pending entries in `[fromId, toId]`, for one consumer when given. */
+  async pending(service: string, fromId: string, toId: string, count: number, consumer?: string): Promise<PendingEntryInfo[]> {
+    const key = this.keys.commandStream(service);
+    const group = this.keys.group(service);
+    const reply = consumer
+      ? await this.connection.xpending(key, group, fromId, toId, count, consumer)
+      : await this.connection.xpending(key, group, fromId, toId, count);
+    return parsePendingReply(reply);
+  }
+
+  /**
+   * Resets the idle time of entries this consumer is still handling (`XCLAIM ... 0 ... JUSTID`), so
+   * that a handler running longer than the claim threshold is not taken over and run twice.
+   */
+  async refreshClaims(service: string, consumer: string, entryIds: readonly string[]): Promise<void> {
+    if (entryIds.length === 0) return;
+    await this.connection.xclaim(this.keys.commandStream(service), this.keys.group(service), consumer, 0, ...entryIds, 'JUSTID');
+  }
+
+  /** Reads replies after `lastId` from a reply stream, waiting up to `blockMs` on `connection`. */
+  async readReplies(connection: Redis, replyStream: string, lastId: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+    const reply = await connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', replyStream, lastId);
+    return parseReadReply(reply);
+  }
+
+  /** Deletes a stream (a client's reply stream on close). */
+  async deleteStream(key: string): Promise<void> {
+    await this.connection.del(key);
+  }
+
+  /** Resolves when every queued reply and acknowledgement has been sent. */
+  flushWrites(): Promise<void> {
+    return this.writer.drain();
+  }
+
+  /** Sends what is queued, then closes the connections opened here. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.writer
+      .drain()
+      .finally(() => this.connections.close())
+      .finally(() => {
+        this.closing = undefined;
+      });
+    return this.closing;
+  }
+
+  /** Nest lifecycle: closes on application shutdown when provided through DI. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,81 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { backoffDelayMs } from './backoff.js';
+
+/** Where connections come from: a caller-owned connection, or a URL the transport connects to itself. */
+export interface ConnectionSource {
+  readonly redis?: Redis;
+  readonly redisUrl: string;
+  readonly redisOptions?: RedisOptions;
+}
+
+/** ioredis settings for connections the transport opens: wait out outages instead of failing commands. */
+const OWNED_DEFAULTS: RedisOptions = {
+  maxRetriesPerRequest: null,
+  retryStrategy: (attempt: number) => backoffDelayMs(attempt),
+};
+
+/**
+ * The connections of one endpoint. Non-blocking commands share one connection (the injected one,
+ * or one opened here with auto-pipelining); every blocking read gets a dedicated connection so
+ * that a shared connection is never blocked. Only connections opened here are ever closed here.
+ */
+export class RedisConnections {
+  private ownedCommand: Redis | undefined;
+  private readonly blocking = new Set<Redis>();
+
+  constructor(
+    private readonly source: ConnectionSource,
+    private readonly connectionName: string,
+  ) {}
+
+  /** True when the command connection belongs to the caller. */
+  get isInjected(): boolean {
+    return this.source.redis !== undefined;
+  }
+
+  /** The connection for non-blocking commands, opened on first use. */
+  get command(): Redis {
+    if (this.source.redis) return this.source.redis;
+    this.ownedCommand ??= new Redis(this.source.redisUrl, {
+      ...OWNED_DEFAULTS,
+      enableAutoPipelining: true,
+      connectionName: this.connectionName,
+      ...this.source.redisOptions,
+    });
+    return this.ownedCommand;
+  }
+
+  /** Opens a connection reserved for one blocking read loop. */
+  openBlocking(purpose: string): Redis {
+    const overrides: RedisOptions = {
+      ...OWNED_DEFAULTS,
+      enableAutoPipelining: false,
+      connectionName: `${this.connectionName}:${purpose}`,
+    };
+    const connection = this.source.redis
+      ? this.source.redis.duplicate(overrides)
+      : new Redis(this.source.redisUrl, { ...overrides, ...this.source.redisOptions, enableAutoPipelining: false });
+    this.blocking.add(connection);
+    return connection;
+  }
+
+  /** Closes one blocking connection at once (a read blocked on it ends with a "Connection is closed" error). */
+  closeBlocking(connection: Redis): void {
+    this.blocking.delete(connection);
+    connection.disconnect();
+  }
+
+  /** Closes every connection opened here; the injected one is left alone. */
+  async close(): Promise<void> {
+    for (const connection of this.blocking) connection.disconnect();
+    this.blocking.clear();
+    const owned = this.ownedCommand;
+    this.ownedCommand = undefined;
+    if (!owned) return;
+    if (owned.status === 'ready') {
+      await owned.quit().catch(() => owned.disconnect());
+    } else {
+      owned.disconnect();
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Parsers for stream command replies. ioredis 5 speaks RESP2; ioredis 6 speaks RESP3, where
+ * `replyMapping: 'resp3'` turns XREAD / XREADGROUP maps into plain objects (or `Map`s in raw
+ * handlers). Every X* reply passes through here, so one place knows both shapes.
+ */
+
+/** One stream entry: its id and its flat `[field, value, ...]` list. */
+export interface StreamEntry {
+  readonly id: string;
+  readonly fields: readonly string[];
+}
+
+/** The result of one XAUTOCLAIM call. */
+export interface AutoClaimResult {
+  /** Cursor for the next call; `0-0` when the scan went round the whole pending list. */
+  readonly cursor: string;
+  readonly entries: StreamEntry[];
+  /** Ids that were pending but whose entries no longer exist in the stream (Redis 7+). */
+  readonly deletedIds: string[];
+}
+
+/** One row of XPENDING's extended form. */
+export interface PendingEntryInfo {
+  readonly id: string;
+  readonly consumer: string;
+  readonly idleMs: number;
+  readonly deliveryCount: number;
+}
+
+function toText(value: unknown): string {
+  return typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
+function parseFields(raw: unknown): string[] {
+  if (Array.isArray(raw)) return raw.map(toText);
+  if (raw instanceof Map) return [...raw].flatMap(([k, v]) => [toText(k), toText(v)]);
+  if (raw !== null && typeof raw === 'object') return Object.entries(raw).flatMap(([k, v]) => [k, toText(v)]);
+  return [];
+}
+
+/** Parses a list of `[id, fields]` pairs. Entries deleted while pending come back with `null` fields: skipped. */
+export function parseEntries(raw: unknown): StreamEntry[] {
+  if (!Array.isArray(raw)) return [];
+  const entries: StreamEntry[] = [];
+  for (const item of raw) {
+    if (!Array.isArray(item) || item[1] === null || item[1] === undefined) continue;
+    entries.push({ id: toText(item[0]), fields: parseFields(item[1]) });
+  }
+  return entries;
+}
+
+/**
+ * Parses an XREAD / XREADGROUP reply for a single stream: `null` (timeout), RESP2's
+ * `[[key, entries]]`, RESP3's `{ key: entries }` or a `Map`.
+ */
+export function parseReadReply(raw: unknown): StreamEntry[] {
+  if (raw === null || raw === undefined) return [];
+  if (Array.isArray(raw)) {
+    const entries: StreamEntry[] = [];
+    for (const streamReply of raw) {
+      if (Array.isArray(streamReply)) entries.push(...parseEntries(streamReply[1]));
+    }
+    return entries;
+  }
+  const streams = raw instanceof Map ? [...raw.values()] : Object.values(raw as Record<string, unknown>);
+  return streams.flatMap((entries) => parseEntries(entries));
+}
+
+/** Parses an XAUTOCLAIM reply (an array in both protocols; the third element exists from Redis 7). */
+export function parseAutoClaimReply(raw: unknown): AutoClaimResult {
+  const [cursor, entries, deleted] = Array.isArray(raw) ? raw : [];
+  const deletedIds = Array.isArray(deleted) ? deleted.map(toText) : [];
+  // Before Redis 7, entries deleted from the stream show up with null fields instead.
+  if (Array.isArray(entries)) {
+    for (const item of entries) {
+      if (Array.isArray(item) && (item[1] === null || item[1] === undefined)) deletedIds.push(toText(item[0]));
+    }
+  }
+  return { cursor: cursor === undefined ? '0-0' : toText(cursor), entries: parseEntries(entries), deletedIds };
+}
+
+/** Parses XPENDING's extended form: `[[id, consumer, idleMs, deliveries], ...]`. */
+export function parsePendingReply(raw: unknown): PendingEntryInfo[] {
+  if (!Array.isArray(raw)) return [];
+  return raw
+    .filter((row): row is unknown[] => Array.isArray(row) && row.length >= 4)
+    .map((row) => ({
+      id: toText(row[0]),
+      consumer: toText(row[1]),
+      idleMs: Number(row[2]),
+      deliveryCount: Number(row[3]),
+    }));
+}
+
+/** Looks a field up by name in a flat field list, never by position. */
+export function fieldValue(fields: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === name) return fields[i + 1];
+  }
+  return undefined;
+}
