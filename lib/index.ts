@@ -27,3 +27,10 @@ export { type ClamatorConnectionOptions } from './options/connection.options.js'
 export { ClamatorKeys } from './protocol/keys.js';
 export { type JsonRpcId, type JsonRpcParams } from './protocol/envelopes.js';
 export { CLAMATOR_TRANSPORT } from './protocol/constants.js';
+export { ClamatorModule } from './module/clamator.module.js';
+export {
+  type ClamatorModuleOptions,
+  type ClamatorModuleAsyncOptions,
+  type ClamatorModuleGlobalOptions,
+  type ClamatorClientToken,
+} from './module/clamator-module.options.js';

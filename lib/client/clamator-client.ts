@@ -232,6 +232,11 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents, ClamatorSt
     this._status$.next('disconnected');
   }
 
+  /** Nest lifecycle: a client registered as a provider closes when the application shuts down. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
   /** Listens to an event of the command connection (`ready`, `error`, `reconnecting`, `end`). */
   override on<EventKey extends keyof ClamatorClientEvents = keyof ClamatorClientEvents>(
     event: EventKey,
