@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
+import type { Observable } from 'rxjs';
 import { FIELD_ENVELOPE } from '../protocol/constants.js';
 import { decodeReply, encodeNotification, encodeRequest } from '../protocol/envelopes.js';
 import { ClamatorRpcError, ClamatorTimeoutError, ClamatorTransportError } from '../protocol/errors.js';
@@ -27,7 +28,7 @@ export type ClamatorClientEvents = ClamatorConnectionEvents;
  * any Nest transport; `call(service, method, params)` and `notify(service, method, params)` return
  * promises, in the shape of clamator's own client interface.
  */
-export class ClamatorClient extends ClientProxy<ClamatorClientEvents, ClamatorStatus> {
+export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
   /** Validated options, defaults applied. */
   readonly options: ResolvedClientOptions;
   /** The stream layer this client issues its Redis commands through. */
@@ -55,6 +56,11 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents, ClamatorSt
       connectionName: `clamator-client:${this.options.instanceId}`,
     });
     this.replyStream = this.streams.keys.replyStream(this.options.instanceId);
+  }
+
+  /** Connection states: `connected`, `reconnecting`, `disconnected`. */
+  override get status(): Observable<ClamatorStatus> {
+    return super.status as Observable<ClamatorStatus>;
   }
 
   /** Opens the connections and starts reading replies. Called lazily by the first call; concurrent callers share one connect. */

@@ -24,6 +24,10 @@ export const DEFAULTS = {
   blockMs: 1_000,
   defaultTimeoutMs: 30_000,
   autoClaimCount: 32,
+  maxDeliveries: 10,
+  maxEnvelopeBytes: 1024 * 1024,
+  deadConsumerIdleMs: 10 * 60_000,
+  maintenanceIntervalMs: 5_000,
   /** Reply streams expire this long after the last reply written to them (improvement 6). */
   replyStreamTtlMs: 10 * 60_000,
 } as const;

@@ -23,6 +23,26 @@ export interface ClamatorServerOptions extends ClamatorConnectionOptions {
   readCount?: number;
   /** How long one XREADGROUP waits for entries. Default: 1000. */
   blockMs?: number;
+  /**
+   * An entry delivered more often than this (its handler crashed the process or outlived the claim
+   * each time) is not run again: it is copied to `<keyPrefix>:dead:<service>`, acknowledged, and
+   * its caller gets a -32603 reply with `data.reason`. Default: 10.
+   */
+  maxDeliveries?: number;
+  /**
+   * A handler running longer than this gets its caller a -32603 reply (`data.reason: 'handler timeout'`)
+   * and its entry acknowledged; the handler itself is not cancelled. 0 turns the deadline off. Default: 0.
+   */
+  handlerTimeoutMs?: number;
+  /** Envelopes larger than this many bytes are refused with -32600 without being parsed. Default: 1048576 (1 MiB). */
+  maxEnvelopeBytes?: number;
+  /**
+   * A consumer of the group idle longer than this and owning no pending entry (a server that is gone)
+   * is removed from the group. Default: 600000 (10 min).
+   */
+  deadConsumerIdleMs?: number;
+  /** How often each service trims acknowledged entries and removes dead consumers. Default: 5000. */
+  maintenanceIntervalMs?: number;
 }
 
 /** Server options after defaults and validation. */
@@ -33,6 +53,11 @@ export interface ResolvedServerOptions extends ResolvedConnectionOptions {
   readonly concurrency: number;
   readonly readCount: number;
   readonly blockMs: number;
+  readonly maxDeliveries: number;
+  readonly handlerTimeoutMs: number;
+  readonly maxEnvelopeBytes: number;
+  readonly deadConsumerIdleMs: number;
+  readonly maintenanceIntervalMs: number;
 }
 
 /** Merges server options with the defaults and validates them once; throws naming the invalid option. */
@@ -42,6 +67,7 @@ export function resolveServerOptions(options: ClamatorServerOptions): ResolvedSe
     rules.requiredString('keyPrefix', undefined);
   }
   const ms = 'milliseconds';
+  const blockMs = rules.integer('blockMs', options.blockMs, DEFAULTS.blockMs, 1, 60_000, ms);
   return {
     ...resolveConnectionOptions(rules, options),
     consumerClaimIdleMs: rules.integer('consumerClaimIdleMs', options.consumerClaimIdleMs, DEFAULTS.consumerClaimIdleMs, 100, Number.MAX_SAFE_INTEGER, ms),
@@ -49,6 +75,12 @@ export function resolveServerOptions(options: ClamatorServerOptions): ResolvedSe
     shutdownGraceMs: rules.integer('shutdownGraceMs', options.shutdownGraceMs, DEFAULTS.shutdownGraceMs, 0, Number.MAX_SAFE_INTEGER, ms),
     concurrency: rules.integer('concurrency', options.concurrency, DEFAULTS.concurrency, 1, 10_000),
     readCount: rules.integer('readCount', options.readCount, DEFAULTS.readCount, 1, 10_000),
-    blockMs: rules.integer('blockMs', options.blockMs, DEFAULTS.blockMs, 1, 60_000, ms),
+    blockMs,
+    maxDeliveries: rules.integer('maxDeliveries', options.maxDeliveries, DEFAULTS.maxDeliveries, 1, 1_000_000),
+    handlerTimeoutMs: rules.integer('handlerTimeoutMs', options.handlerTimeoutMs, 0, 0, 2_147_483_647, ms),
+    maxEnvelopeBytes: rules.integer('maxEnvelopeBytes', options.maxEnvelopeBytes, DEFAULTS.maxEnvelopeBytes, 64, 512 * 1024 * 1024),
+    // A live consumer touches the group at least every blockMs; well above that means gone.
+    deadConsumerIdleMs: rules.integer('deadConsumerIdleMs', options.deadConsumerIdleMs, DEFAULTS.deadConsumerIdleMs, Math.max(10 * blockMs, 1000), Number.MAX_SAFE_INTEGER, ms),
+    maintenanceIntervalMs: rules.integer('maintenanceIntervalMs', options.maintenanceIntervalMs, DEFAULTS.maintenanceIntervalMs, 100, Number.MAX_SAFE_INTEGER, ms),
   };
 }

@@ -73,14 +73,17 @@ export class ClamatorServer
     this.lifecycle = 'starting';
     const routes = buildRoutes(this.getHandlers());
     this.watchConnection(this.streams.connection);
-    const { instanceId, concurrency, readCount, blockMs, consumerClaimIdleMs } = this.options;
+    const { instanceId, handlerTimeoutMs, maxEnvelopeBytes } = this.options;
     for (const [service, handlers] of routes) {
       const consumer = this.streams.keys.consumer(service, instanceId);
-      const processor = new EntryProcessor(service, consumer, handlers, this.streams.keys, this.logger);
+      const processor = new EntryProcessor(service, consumer, handlers, this.streams.keys, this.logger, {
+        handlerTimeoutMs,
+        maxEnvelopeBytes,
+      });
       const worker = new ServiceConsumer(
-        { service, consumer, concurrency, readCount, blockMs, consumerClaimIdleMs },
+        { ...this.options, service, consumer },
         this.streams,
-        (entry, deliveryCount) => processor.process(entry, deliveryCount),
+        processor,
         this.logger,
         (state) => this._status$.next(state),
       );

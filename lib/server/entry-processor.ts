@@ -2,8 +2,8 @@ import type { LoggerService } from '@nestjs/common';
 import type { MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { FIELD_ENVELOPE, FIELD_REPLY_TO } from '../protocol/constants.js';
-import { decodeInbound, encodeError, encodeResult } from '../protocol/envelopes.js';
-import { ErrorCode, protocolError, toJsonRpcError } from '../protocol/errors.js';
+import { decodeInbound, encodeError, encodeResult, type InboundEntry, type JsonRpcId } from '../protocol/envelopes.js';
+import { ErrorCode, type JsonRpcErrorObject, protocolError, toJsonRpcError } from '../protocol/errors.js';
 import type { ClamatorKeys } from '../protocol/keys.js';
 import { fieldValue, type StreamEntry } from '../streams/stream-replies.js';
 import { ClamatorContext } from './clamator.context.js';
@@ -16,6 +16,31 @@ export interface EntryOutcome {
 }
 
 const NO_REPLY: EntryOutcome = {};
+
+/** Limits applied to every entry. */
+export interface EntryLimits {
+  /** 0 = no deadline. */
+  readonly handlerTimeoutMs: number;
+  readonly maxEnvelopeBytes: number;
+}
+
+/** Raised when a handler outlives `handlerTimeoutMs`. */
+class HandlerTimeout {
+  constructor(readonly timeoutMs: number) {}
+}
+
+const ID_PATTERN = /"id"\s*:\s*("(?:[^"\\]|\\.){1,200}"|-?\d{1,16})/;
+
+/** Finds the id of an envelope too large to parse, in its first or last bytes, where encoders put it. */
+function sniffId(raw: string): JsonRpcId | null {
+  const match = ID_PATTERN.exec(raw.slice(-300)) ?? ID_PATTERN.exec(raw.slice(0, 300));
+  if (!match) return null;
+  try {
+    return JSON.parse(match[1]) as JsonRpcId;
+  } catch {
+    return null;
+  }
+}
 
 /** Runs a Nest handler and settles on its value: a plain value, a Promise, or an Observable's last value. */
 async function invokeHandler(handler: MessageHandler, params: unknown, context: ClamatorContext): Promise<unknown> {
@@ -37,19 +62,50 @@ export class EntryProcessor {
     private readonly handlers: ServiceHandlers,
     private readonly keys: ClamatorKeys,
     private readonly logger: LoggerService,
+    private readonly limits: EntryLimits,
   ) {}
 
-  async process(entry: StreamEntry, deliveryCount: number): Promise<EntryOutcome> {
-    const replyToField = fieldValue(entry.fields, FIELD_REPLY_TO);
-    if (replyToField !== undefined && !this.keys.isReplyStream(replyToField)) {
-      this.logger.warn(
-        `Entry ${entry.id} on service "${this.service}" names reply-to "${replyToField}", outside ` +
-          `"${this.keys.replyStream('')}": acknowledged without running it, since no reply may be written there.`,
-      );
-      return NO_REPLY;
+  /** The reply stream named by the entry; `null` when it is outside `<keyPrefix>:replies:` and must not be written. */
+  private replyTarget(entry: StreamEntry): string | undefined | null {
+    const replyTo = fieldValue(entry.fields, FIELD_REPLY_TO);
+    if (replyTo === undefined || this.keys.isReplyStream(replyTo)) return replyTo;
+    this.logger.warn(
+      `Entry ${entry.id} on service "${this.service}" names reply-to "${replyTo}", outside ` +
+        `"${this.keys.replyStream('')}": acknowledged without running it, since no reply may be written there.`,
+    );
+    return null;
+  }
+
+  private decode(entry: StreamEntry): InboundEntry {
+    const raw = fieldValue(entry.fields, FIELD_ENVELOPE);
+    // Length in UTF-16 units bounds the UTF-8 size from below and, times three, from above.
+    if (raw !== undefined && raw.length * 3 > this.limits.maxEnvelopeBytes) {
+      const bytes = Buffer.byteLength(raw);
+      if (bytes > this.limits.maxEnvelopeBytes) {
+        const reason = `envelope of ${bytes} bytes exceeds maxEnvelopeBytes (${this.limits.maxEnvelopeBytes})`;
+        return { kind: 'invalid', id: sniffId(raw), error: protocolError(ErrorCode.InvalidRequest, { reason }), isNotification: false };
+      }
     }
-    const replyTo = replyToField;
-    const inbound = decodeInbound(fieldValue(entry.fields, FIELD_ENVELOPE), this.service);
+    return decodeInbound(raw, this.service);
+  }
+
+  /**
+   * The outcome for an entry that will not be run (dead-lettered): a -32603 reply with
+   * `data.reason` when it is a request that names a reply stream, else nothing.
+   */
+  refuse(entry: StreamEntry, reason: string, detail: Record<string, unknown> = {}): EntryOutcome {
+    const replyTo = this.replyTarget(entry);
+    if (!replyTo) return NO_REPLY;
+    const inbound = this.decode(entry);
+    if (inbound.id === null) return NO_REPLY;
+    const error: JsonRpcErrorObject = { ...protocolError(ErrorCode.InternalError), data: { reason, ...detail } };
+    return { replyTo, envelope: encodeError(inbound.id, error) };
+  }
+
+  async process(entry: StreamEntry, deliveryCount: number): Promise<EntryOutcome> {
+    const replyTo = this.replyTarget(entry);
+    if (replyTo === null) return NO_REPLY;
+    const inbound = this.decode(entry);
 
     if (inbound.kind === 'invalid') {
       if (replyTo !== undefined && !inbound.isNotification) {
@@ -77,11 +133,14 @@ export class EntryProcessor {
       this.service, method, id, entry.id, deliveryCount, expectsReply ? replyTo : null, this.consumer,
     ]);
     try {
-      const result = await invokeHandler(handler, params, context);
+      const result = await this.withDeadline(invokeHandler(handler, params, context));
       if (!expectsReply) return NO_REPLY;
       return { replyTo, envelope: encodeResult(id, handler.isEventHandler ? null : result) };
     } catch (error) {
-      const rpcError = toJsonRpcError(error);
+      const rpcError =
+        error instanceof HandlerTimeout
+          ? { ...protocolError(ErrorCode.InternalError), data: { reason: 'handler timeout', timeoutMs: error.timeoutMs } }
+          : toJsonRpcError(error);
       if (!expectsReply) {
         this.logger.error(
           `Notification ${this.service}.${method} (entry ${entry.id}) failed: ${rpcError.message} ${JSON.stringify(rpcError.data)}`,
@@ -90,5 +149,15 @@ export class EntryProcessor {
       }
       return { replyTo, envelope: encodeError(id, rpcError) };
     }
+  }
+
+  private withDeadline<T>(work: Promise<T>): Promise<T> {
+    const timeoutMs = this.limits.handlerTimeoutMs;
+    if (timeoutMs === 0) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new HandlerTimeout(timeoutMs)), timeoutMs);
+    });
+    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
   }
 }

@@ -4,7 +4,7 @@ import { DEFAULTS, MIN_RECLAIM_INTERVAL_MS } from '../protocol/constants.js';
 import { backoffDelayMs, sleep } from '../streams/backoff.js';
 import type { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
 import type { StreamEntry } from '../streams/stream-replies.js';
-import type { EntryOutcome } from './entry-processor.js';
+import type { EntryOutcome, EntryProcessor } from './entry-processor.js';
 
 /** How one service's consumer reads and runs its entries. */
 export interface ServiceConsumerSettings {
@@ -14,10 +14,10 @@ export interface ServiceConsumerSettings {
   readonly readCount: number;
   readonly blockMs: number;
   readonly consumerClaimIdleMs: number;
+  readonly maxDeliveries: number;
+  readonly deadConsumerIdleMs: number;
+  readonly maintenanceIntervalMs: number;
 }
-
-/** Handles one entry; never rejects. */
-export type ProcessEntry = (entry: StreamEntry, deliveryCount: number) => Promise<EntryOutcome>;
 
 /** Reports that the read loop lost or regained Redis. */
 export type ConnectionStateListener = (state: 'connected' | 'reconnecting') => void;
@@ -52,7 +52,7 @@ export class ServiceConsumer {
   constructor(
     private readonly settings: ServiceConsumerSettings,
     private readonly streams: ClamatorStreamsService,
-    private readonly processEntry: ProcessEntry,
+    private readonly processor: EntryProcessor,
     private readonly logger: LoggerService,
     private readonly onConnectionState: ConnectionStateListener,
   ) {}
@@ -65,6 +65,7 @@ export class ServiceConsumer {
     const idle = this.settings.consumerClaimIdleMs;
     this.timers.push(setInterval(() => void this.reclaim(), Math.max(MIN_RECLAIM_INTERVAL_MS, Math.floor(idle / 4))));
     this.timers.push(setInterval(() => void this.refreshClaims(), Math.max(50, Math.floor(idle / 3))));
+    this.timers.push(setInterval(() => void this.maintain(), this.settings.maintenanceIntervalMs));
     for (const timer of this.timers) timer.unref();
   }
 
@@ -126,7 +127,7 @@ export class ServiceConsumer {
   private async recoverFromReadError(error: Error, failures: number): Promise<void> {
     if (error.message.startsWith('NOGROUP')) {
       this.logger.warn(`Service "${this.settings.service}": consumer group missing, creating it again.`);
-      await this.streams.ensureGroup(this.settings.service).catch(() => undefined);
+      await this.streams.ensureGroup(this.settings.service, '0').catch(() => undefined);
       return;
     }
     if (failures === 1) {
@@ -152,16 +153,53 @@ export class ServiceConsumer {
   }
 
   private async run({ entry, deliveryCount }: QueuedEntry): Promise<void> {
-    const outcome = await this.processEntry(entry, deliveryCount);
+    let outcome: EntryOutcome | undefined;
+    try {
+      outcome =
+        deliveryCount > this.settings.maxDeliveries
+          ? await this.deadLetter(entry, deliveryCount)
+          : await this.processor.process(entry, deliveryCount);
+    } catch (error) {
+      this.logger.error(
+        `Service "${this.settings.service}": entry ${entry.id} left pending for a retry: ${(error as Error).message}`,
+      );
+    }
     this.active -= 1;
-    if (!this.abandoned) {
+    if (outcome && !this.abandoned) {
       void this.streams
         .replyAndAck(this.settings.service, entry.id, outcome.replyTo, outcome.envelope)
         .finally(() => this.held.delete(entry.id));
+    } else {
+      this.held.delete(entry.id);
     }
     this.pump();
     if (this.wakeReader && this.load < this.settings.concurrency + this.settings.readCount) this.wakeReader();
     if (this.load === 0) this.notifyIdle();
+  }
+
+  /**
+   * Moves an entry delivered more than `maxDeliveries` times to the dead-letter stream and answers
+   * its caller. When the copy cannot be written the entry stays pending (no outcome is acknowledged).
+   */
+  private async deadLetter(entry: StreamEntry, deliveryCount: number): Promise<EntryOutcome> {
+    const { service, maxDeliveries } = this.settings;
+    const reason = `delivered ${deliveryCount} times, more than maxDeliveries (${maxDeliveries})`;
+    await this.streams.deadLetter(service, entry, reason, deliveryCount);
+    this.logger.error(`Service "${service}": entry ${entry.id} ${reason}; moved to ${this.streams.keys.deadLetterStream(service)}.`);
+    return this.processor.refuse(entry, reason, { deliveryCount });
+  }
+
+  /** Trims acknowledged entries and removes consumers of servers that are gone. */
+  private async maintain(): Promise<void> {
+    if (this.stopping) return;
+    const { service, consumer, deadConsumerIdleMs } = this.settings;
+    try {
+      await this.streams.trimAcknowledged(service);
+      const removed = await this.streams.removeIdleConsumers(service, deadConsumerIdleMs, consumer);
+      if (removed.length > 0) this.logger.log(`Service "${service}": removed idle consumers ${removed.join(', ')}.`);
+    } catch (error) {
+      if (!this.stopping) this.logger.warn(`Service "${service}": maintenance failed: ${(error as Error).message}`);
+    }
   }
 
   private whenIdle(): Promise<void> {

@@ -7,10 +7,15 @@ import { OptionRules } from '../options/option-rules.js';
 import { RedisConnections } from './redis-connections.js';
 import {
   type AutoClaimResult,
+  type ConsumerInfo,
   type PendingEntryInfo,
   type StreamEntry,
+  compareStreamIds,
   parseAutoClaimReply,
+  parseConsumersInfo,
+  parseGroupsInfo,
   parsePendingReply,
+  parsePendingSummaryMinId,
   parseReadReply,
 } from './stream-replies.js';
 import { WriteBatcher } from './write-batcher.js';
@@ -79,10 +84,14 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
     this.connections.closeBlocking(connection);
   }
 
-  /** Creates the consumer group of `service` (and its stream) unless it exists. New groups start at `$`. */
-  async ensureGroup(service: string): Promise<void> {
+  /**
+   * Creates the consumer group of `service` (and its stream) unless it exists. A new group starts at
+   * `$` (PROTOCOL.md); a group re-created after it vanished (Redis restarted empty) starts at `0`,
+   * since whatever its stream holds then was written after the loss and is work nobody has done.
+   */
+  async ensureGroup(service: string, startId: '$' | '0' = '$'): Promise<void> {
     try {
-      await this.connection.xgroup('CREATE', this.keys.commandStream(service), this.keys.group(service), '$', 'MKSTREAM');
+      await this.connection.xgroup('CREATE', this.keys.commandStream(service), this.keys.group(service), startId, 'MKSTREAM');
     } catch (error) {
       if (!isBusyGroup(error)) throw error;
     }
@@ -151,6 +160,61 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   async refreshClaims(service: string, consumer: string, entryIds: readonly string[]): Promise<void> {
     if (entryIds.length === 0) return;
     await this.connection.xclaim(this.keys.commandStream(service), this.keys.group(service), consumer, 0, ...entryIds, 'JUSTID');
+  }
+
+  /**
+   * Copies an entry that will not be run again to `<keyPrefix>:dead:<service>`: its original
+   * fields, then `dead-reason`, `dead-deliveries`, `dead-entry-id` and `dead-at` (ms since epoch).
+   * Dead-letter streams are never trimmed by the transport: they are for operators to inspect.
+   */
+  async deadLetter(service: string, entry: StreamEntry, reason: string, deliveryCount: number): Promise<string> {
+    const id = await this.connection.xadd(
+      this.keys.deadLetterStream(service), '*', ...entry.fields,
+      'dead-reason', reason, 'dead-deliveries', String(deliveryCount), 'dead-entry-id', entry.id, 'dead-at', String(Date.now()),
+    );
+    return id as string;
+  }
+
+  /**
+   * Trims from the command stream of `service` the entries every group has acknowledged: those
+   * below both each group's lowest pending id and its last delivered id. Entries pending or not yet
+   * delivered are never removed. Uses `MINID ~`, so Redis trims whole nodes only (cheap, may keep a few more).
+   * Returns the number of entries removed.
+   */
+  async trimAcknowledged(service: string): Promise<number> {
+    const key = this.keys.commandStream(service);
+    const groups = parseGroupsInfo(await this.connection.xinfo('GROUPS', key));
+    if (groups.length === 0) return 0;
+    let safeId: string | null = null;
+    for (const group of groups) {
+      let bound = group.lastDeliveredId;
+      if (group.pending > 0) {
+        const minPending = parsePendingSummaryMinId(await this.connection.xpending(key, group.name));
+        if (minPending && compareStreamIds(minPending, bound) < 0) bound = minPending;
+      }
+      if (safeId === null || compareStreamIds(bound, safeId) < 0) safeId = bound;
+    }
+    if (safeId === null || safeId === '0-0') return 0;
+    return (await this.connection.xtrim(key, 'MINID', '~', safeId)) as number;
+  }
+
+  /** Consumers of the group of `service` with their pending counts and idle times. */
+  async consumers(service: string): Promise<ConsumerInfo[]> {
+    return parseConsumersInfo(await this.connection.xinfo('CONSUMERS', this.keys.commandStream(service), this.keys.group(service)));
+  }
+
+  /**
+   * Removes consumers idle longer than `idleMs` that own no pending entry (dead servers), sparing
+   * `keep`. Returns the names removed.
+   */
+  async removeIdleConsumers(service: string, idleMs: number, keep: string): Promise<string[]> {
+    const removed: string[] = [];
+    for (const consumer of await this.consumers(service)) {
+      if (consumer.name === keep || consumer.pending > 0 || consumer.idleMs <= idleMs) continue;
+      await this.connection.xgroup('DELCONSUMER', this.keys.commandStream(service), this.keys.group(service), consumer.name);
+      removed.push(consumer.name);
+    }
+    return removed;
   }
 
   /** Reads replies after `lastId` from a reply stream, waiting up to `blockMs` on `connection`. */

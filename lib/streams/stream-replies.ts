@@ -99,3 +99,65 @@ export function fieldValue(fields: readonly string[], name: string): string | un
   }
   return undefined;
 }
+
+/** What XINFO GROUPS says of one consumer group. */
+export interface GroupInfo {
+  readonly name: string;
+  readonly pending: number;
+  readonly lastDeliveredId: string;
+}
+
+/** What XINFO CONSUMERS says of one consumer. */
+export interface ConsumerInfo {
+  readonly name: string;
+  readonly pending: number;
+  readonly idleMs: number;
+}
+
+/** Reads an XINFO record: a flat `[key, value, ...]` array (RESP2), an object or a Map (RESP3). */
+function infoRecord(raw: unknown): Map<string, unknown> {
+  if (raw instanceof Map) return new Map([...raw].map(([k, v]) => [toText(k), v]));
+  if (Array.isArray(raw)) {
+    const record = new Map<string, unknown>();
+    for (let i = 0; i + 1 < raw.length; i += 2) record.set(toText(raw[i]), raw[i + 1]);
+    return record;
+  }
+  if (raw !== null && typeof raw === 'object') return new Map(Object.entries(raw));
+  return new Map();
+}
+
+/** Parses XINFO GROUPS. */
+export function parseGroupsInfo(raw: unknown): GroupInfo[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map(infoRecord).map((record) => ({
+    name: toText(record.get('name')),
+    pending: Number(record.get('pending') ?? 0),
+    lastDeliveredId: toText(record.get('last-delivered-id') ?? '0-0'),
+  }));
+}
+
+/** Parses XINFO CONSUMERS. */
+export function parseConsumersInfo(raw: unknown): ConsumerInfo[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map(infoRecord).map((record) => ({
+    name: toText(record.get('name')),
+    pending: Number(record.get('pending') ?? 0),
+    idleMs: Number(record.get('idle') ?? 0),
+  }));
+}
+
+/** The lowest pending id from XPENDING's summary form `[count, minId, maxId, consumers]`; `null` when none is pending. */
+export function parsePendingSummaryMinId(raw: unknown): string | null {
+  if (!Array.isArray(raw) || Number(raw[0]) === 0 || raw[1] === null || raw[1] === undefined) return null;
+  return toText(raw[1]);
+}
+
+/** Compares two stream ids (`<ms>-<seq>`). */
+export function compareStreamIds(a: string, b: string): number {
+  const [aMs, aSeq = '0'] = a.split('-');
+  const [bMs, bSeq = '0'] = b.split('-');
+  const byMs = BigInt(aMs) - BigInt(bMs);
+  if (byMs !== 0n) return byMs < 0n ? -1 : 1;
+  const bySeq = BigInt(aSeq) - BigInt(bSeq);
+  return bySeq === 0n ? 0 : bySeq < 0n ? -1 : 1;
+}

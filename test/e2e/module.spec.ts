@@ -20,7 +20,7 @@ class EchoController {
 @Controller()
 class OtherEchoController {
   @MessagePattern('echo.whoami')
-  whoami() {
+  whoami(@Payload() _params: unknown) {
     return { served: 'other' };
   }
 }

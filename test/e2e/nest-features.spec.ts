@@ -78,20 +78,20 @@ class FeaturesController {
     };
   }
 
-  @EventPattern('users.seen')
+  @EventPattern<string>('users.seen')
   seen(@Payload() params: unknown, @Ctx() ctx: ClamatorContext) {
     seenNotifications.push({ params, id: ctx.getId(), replyTo: ctx.getReplyTo() });
   }
 
   @UseGuards(OnlyAdmins)
   @MessagePattern('users.purge')
-  purge() {
+  purge(@Payload() _params: unknown) {
     return 'purged';
   }
 
   @UseInterceptors(WrapResult)
   @MessagePattern('users.wrapped')
-  wrapped() {
+  wrapped(@Payload() _params: unknown) {
     return 42;
   }
 
