@@ -30,8 +30,6 @@ export class ClamatorServer
   extends Server<ClamatorServerEvents, ClamatorStatus>
   implements CustomTransportStrategy
 {
-  /** Handler errors reach this transport, which replies with them; Nest need not report them. */
-  override readonly propagatesEventHandlerErrors = true;
   protected override readonly logger = new Logger(ClamatorServer.name);
   /** Validated options, defaults applied. */
   readonly options: ResolvedServerOptions;
@@ -43,6 +41,9 @@ export class ClamatorServer
 
   constructor(options: ClamatorServerOptions) {
     super();
+    // Nest 12 reads this flag (absent in Nest 11): event-handler errors reach this transport,
+    // which replies with them or logs them, so Nest need not report them too.
+    Object.assign(this, { propagatesEventHandlerErrors: true });
     this.options = resolveServerOptions(options);
     this.transportId = CLAMATOR_TRANSPORT;
     this.streams = new ClamatorStreamsService({
