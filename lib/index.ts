@@ -14,7 +14,12 @@ export {
 } from './streams/clamator-streams.service.js';
 export { type ClamatorStatus, type ClamatorConnectionEvents } from './streams/connection-status.js';
 export { type StreamEntry, type AutoClaimResult, type PendingEntryInfo } from './streams/stream-replies.js';
-export { ClamatorExceptionFilter, type InvalidParamDetail } from './filters/clamator-exception.filter.js';
+export {
+  ClamatorExceptionFilter,
+  clamatorValidationExceptionFactory,
+  type InvalidParamDetail,
+  type ValidationErrorLike,
+} from './filters/clamator-exception.filter.js';
 export {
   ClamatorRpcError,
   ClamatorTimeoutError,

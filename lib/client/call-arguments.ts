@@ -3,7 +3,10 @@ import { MAX_TIMEOUT_MS } from './clamator-client.options.js';
 
 /** Checks a call's target before it goes on the wire, so mistakes fail at the caller, not as a remote error. */
 export function assertRoute(service: string, method: string): void {
-  const violation = describeRouteViolation({ service: String(service), method: String(method) });
+  if (typeof service !== 'string' || typeof method !== 'string') {
+    throw new TypeError(`ClamatorClient: service and method must be strings, got ${typeof service} and ${typeof method}.`);
+  }
+  const violation = describeRouteViolation({ service, method });
   if (violation) throw new TypeError(`ClamatorClient: cannot call ${service}.${method}: ${violation}.`);
 }
 

@@ -19,10 +19,47 @@ function isJsonRpcErrorShape(value: unknown): value is { code: number; message: 
   return typeof code === 'number' && Number.isInteger(code) && typeof message === 'string';
 }
 
-/** Reads the field a class-validator message is about: default messages start with the property path. */
+/**
+ * Where class-validator's default messages (as flattened by ValidationPipe) name the property:
+ * `<path> must ...`, `each value in <path> ...`, `nested property <path> ...`, `property <path> should not exist`.
+ */
+const FIELD_PATTERNS = [
+  /^each value in ([\w$.[\]-]+) /,
+  /^nested property ([\w$.[\]-]+) /,
+  /^property ([\w$.[\]-]+) should not exist/,
+  /^([\w$.[\]-]+) (?:must|should|has to|has|is|contains|does) /,
+];
+
+/** Reads the field a validation message is about; `''` when the message names none (custom messages). */
 function detailFromMessage(message: string): InvalidParamDetail {
-  const field = /^([\w$.[\]-]+)\s/.exec(message)?.[1];
-  return { field: field ?? '', message };
+  for (const pattern of FIELD_PATTERNS) {
+    const field = pattern.exec(message)?.[1];
+    if (field) return { field, message };
+  }
+  return { field: '', message };
+}
+
+/**
+ * An `exceptionFactory` for `ValidationPipe` that keeps class-validator's structure: -32602 with one
+ * `{ field, message, constraint }` per failed constraint, nested properties as dotted paths, custom
+ * messages included. `new ValidationPipe({ exceptionFactory: clamatorValidationExceptionFactory })`.
+ */
+export function clamatorValidationExceptionFactory(errors: ValidationErrorLike[]): ClamatorRpcError {
+  const details: Array<InvalidParamDetail & { constraint: string }> = [];
+  const visit = (error: ValidationErrorLike, path: string): void => {
+    const field = path ? `${path}.${error.property}` : error.property;
+    for (const [constraint, message] of Object.entries(error.constraints ?? {})) details.push({ field, message, constraint });
+    for (const child of error.children ?? []) visit(child, field);
+  };
+  for (const error of errors) visit(error, '');
+  return new ClamatorRpcError(ErrorCode.InvalidParams, ERROR_MESSAGES[ErrorCode.InvalidParams], { errors: details });
+}
+
+/** The parts of class-validator's `ValidationError` the factory reads. */
+export interface ValidationErrorLike {
+  property: string;
+  constraints?: Record<string, string>;
+  children?: ValidationErrorLike[];
 }
 
 /** -32602 from a `BadRequestException`: ValidationPipe puts one message per failing constraint in `response.message`. */

@@ -1,3 +1,10 @@
+import { types } from 'node:util';
+
+/** True for an Error from any realm (errors thrown by Node's own modules under a VM context fail `instanceof`). */
+function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
+}
+
 /** JSON-RPC 2.0 error codes used by clamator. */
 export const ErrorCode = {
   ParseError: -32700,
@@ -93,7 +100,7 @@ function simpleOwnFields(error: object): Record<string, unknown> {
 
 /** -32603 with `data: { name, message, ...simple own fields }`, the reply for an unexpected failure. */
 export function internalErrorFrom(error: unknown): JsonRpcErrorObject {
-  if (error instanceof Error) {
+  if (isError(error)) {
     return {
       code: ErrorCode.InternalError,
       message: ERROR_MESSAGES[ErrorCode.InternalError],
@@ -123,7 +130,7 @@ function safeJson(value: unknown): string {
  */
 export function toJsonRpcError(error: unknown): JsonRpcErrorObject {
   if (error instanceof ClamatorRpcError) return error.toJSON();
-  if (error !== null && typeof error === 'object' && !(error instanceof Error)) {
+  if (error !== null && typeof error === 'object' && !isError(error)) {
     const { code, message, data } = error as Record<string, unknown>;
     if (isErrorCode(code) && typeof message === 'string') {
       return { code, message, data: data ?? null };
