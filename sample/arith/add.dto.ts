@@ -1,0 +1,10 @@
+import { IsNumber } from 'class-validator';
+
+/** Params of `arith.add`: two finite numbers. */
+export class AddDto {
+  @IsNumber()
+  a!: number;
+
+  @IsNumber()
+  b!: number;
+}

@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+
+/** One `arith.audit` notification as the service recorded it. */
+export interface AuditRecord {
+  action: string;
+  actor: string | null;
+  /** Id of the stream entry that carried the notification. */
+  entryId: string;
+  /** When the service handled it (ISO 8601). */
+  receivedAt: string;
+}
+
+/** Keeps the most recent audit notifications in memory, oldest first. */
+@Injectable()
+export class AuditLog {
+  /** How many records are kept; older ones are dropped. */
+  static readonly capacity = 100;
+  private readonly records: AuditRecord[] = [];
+
+  record(entry: AuditRecord): void {
+    this.records.push(entry);
+    if (this.records.length > AuditLog.capacity) this.records.splice(0, this.records.length - AuditLog.capacity);
+  }
+
+  /** A copy of the recorded notifications, oldest first. */
+  list(): AuditRecord[] {
+    return [...this.records];
+  }
+}
