@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { RpcException } from '@nestjs/microservices';
 
 /** True for an Error from any realm (errors thrown by Node's own modules under a VM context fail `instanceof`). */
 function isError(value: unknown): value is Error {
@@ -36,19 +37,20 @@ export interface JsonRpcErrorObject {
 
 /**
  * An error reply from a clamator server: a handler's application error (-32000..-32099) or a
- * protocol error (-32700..-32603). Throw it from a handler to reply with this exact error.
+ * protocol error (-32700..-32603). Throw it from a handler to reply with this exact error, with or
+ * without `ClamatorExceptionFilter`: it is an `RpcException`, which Nest's default filter passes on.
  */
-export class ClamatorRpcError extends Error {
+export class ClamatorRpcError extends RpcException {
   override readonly name = 'ClamatorRpcError';
+  /** JSON-RPC error code. */
+  readonly code: number;
+  /** Structured detail; `null` when there is none. */
+  readonly data: unknown;
 
-  constructor(
-    /** JSON-RPC error code. */
-    readonly code: number,
-    message: string,
-    /** Structured detail; `null` when there is none. */
-    readonly data: unknown = null,
-  ) {
-    super(message);
+  constructor(code: number, message: string, data: unknown = null) {
+    super({ code, message, data });
+    this.code = code;
+    this.data = data;
   }
 
   /** The wire form of this error. */
