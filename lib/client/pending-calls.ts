@@ -9,17 +9,29 @@ export interface PendingCall {
   readonly deadline: number;
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: Error) => void;
-  /** Position in the deadline heap; -1 once removed. */
-  heapIndex: number;
 }
 
+/** Calls that share one timeout, in the order they were made: their deadlines are in order too. */
+class DeadlineQueue {
+  calls: PendingCall[] = [];
+  head = 0;
+  /** Calls in `calls` (at or after `head`) that settled and wait to be discarded. */
+  settled = 0;
+}
+
+/** Settled calls a queue may keep before it is compacted, at the least. */
+const COMPACT_MIN = 4096;
+
 /**
- * The calls a client waits on, by JSON-RPC id, with their deadlines in one binary min-heap served
- * by a single timer: no timer per call, and a call's slot is freed as soon as it settles.
+ * The calls a client waits on, by JSON-RPC id, with their deadlines served by a single timer.
+ * Nearly every call of a client uses the same timeout, so calls sharing a timeout form a queue whose
+ * deadlines are already in order: adding is a push, settling only forgets the id, and the timer
+ * needs re-arming only when it fires. Settled calls are discarded from the queues lazily, in bulk.
  */
 export class PendingCalls {
   private readonly byId = new Map<string, PendingCall>();
-  private readonly heap: PendingCall[] = [];
+  private readonly queueOf = new Map<PendingCall, DeadlineQueue>();
+  private readonly queues = new Map<number, DeadlineQueue>();
   private timer: NodeJS.Timeout | undefined;
   private timerDeadline = Infinity;
 
@@ -29,13 +41,13 @@ export class PendingCalls {
     return this.byId.size;
   }
 
-  add(call: Omit<PendingCall, 'heapIndex'>): void {
-    const entry = call as PendingCall;
-    entry.heapIndex = this.heap.length;
-    this.byId.set(entry.id, entry);
-    this.heap.push(entry);
-    this.siftUp(entry.heapIndex);
-    this.armTimer();
+  add(call: PendingCall): void {
+    let queue = this.queues.get(call.timeoutMs);
+    if (!queue) this.queues.set(call.timeoutMs, (queue = new DeadlineQueue()));
+    queue.calls.push(call);
+    this.byId.set(call.id, call);
+    this.queueOf.set(call, queue);
+    if (call.deadline < this.timerDeadline) this.armTimer(call.deadline);
   }
 
   /** Removes and returns the call with this id, if still pending. */
@@ -43,88 +55,74 @@ export class PendingCalls {
     const call = this.byId.get(String(id));
     if (!call) return undefined;
     this.byId.delete(call.id);
-    this.removeFromHeap(call);
+    const queue = this.queueOf.get(call) as DeadlineQueue;
+    this.queueOf.delete(call);
+    queue.settled += 1;
+    if (queue.settled >= COMPACT_MIN && queue.settled * 2 > queue.calls.length - queue.head) this.compact(queue);
+    // Nothing pending: drop the queues at once; the armed timer finds nothing when it fires.
+    if (this.byId.size === 0) {
+      this.queueOf.clear();
+      this.queues.clear();
+    }
     return call;
   }
 
   /** Removes and returns every pending call. */
   takeAll(): PendingCall[] {
     const calls = [...this.byId.values()];
-    this.byId.clear();
-    this.heap.length = 0;
-    this.clearTimer();
+    this.clear();
     return calls;
   }
 
-  private expire(): void {
-    this.clearTimer();
-    const now = Date.now();
-    while (this.heap.length > 0 && this.heap[0].deadline <= now) {
-      const call = this.heap[0];
-      this.byId.delete(call.id);
-      this.removeFromHeap(call);
-      this.onTimeout(call);
-    }
-    this.armTimer();
-  }
-
-  private armTimer(): void {
-    const next = this.heap[0];
-    if (!next) return this.clearTimer();
-    if (this.timer && this.timerDeadline <= next.deadline) return;
-    this.clearTimer();
-    this.timerDeadline = next.deadline;
-    this.timer = setTimeout(() => this.expire(), Math.max(0, next.deadline - Date.now()));
-  }
-
-  private clearTimer(): void {
+  private clear(): void {
+    this.byId.clear();
+    this.queueOf.clear();
+    this.queues.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerDeadline = Infinity;
   }
 
-  private removeFromHeap(call: PendingCall): void {
-    const index = call.heapIndex;
-    if (index < 0) return;
-    call.heapIndex = -1;
-    const last = this.heap.pop() as PendingCall;
-    if (index < this.heap.length) {
-      this.heap[index] = last;
-      last.heapIndex = index;
-      this.siftDown(index);
-      this.siftUp(last.heapIndex);
-    }
-    if (this.heap.length === 0) this.clearTimer();
+  private compact(queue: DeadlineQueue): void {
+    queue.calls = queue.calls.slice(queue.head).filter((call) => this.queueOf.has(call));
+    queue.head = 0;
+    queue.settled = 0;
   }
 
-  private siftUp(index: number): void {
-    const heap = this.heap;
-    while (index > 0) {
-      const parent = (index - 1) >> 1;
-      if (heap[parent].deadline <= heap[index].deadline) break;
-      this.swap(index, parent);
-      index = parent;
+  private expire(): void {
+    this.timer = undefined;
+    this.timerDeadline = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [timeoutMs, queue] of this.queues) {
+      const { calls } = queue;
+      while (queue.head < calls.length) {
+        const call = calls[queue.head];
+        if (this.queueOf.has(call)) {
+          if (call.deadline > now) break;
+          this.byId.delete(call.id);
+          this.queueOf.delete(call);
+          this.onTimeout(call);
+        } else {
+          queue.settled -= 1;
+        }
+        queue.head += 1;
+      }
+      if (queue.head === calls.length) {
+        this.queues.delete(timeoutMs);
+        continue;
+      }
+      if (queue.head > COMPACT_MIN) this.compact(queue);
+      next = Math.min(next, queue.calls[queue.head].deadline);
     }
+    if (next !== Infinity) this.armTimer(next);
   }
 
-  private siftDown(index: number): void {
-    const heap = this.heap;
-    for (;;) {
-      const left = index * 2 + 1;
-      const right = left + 1;
-      let smallest = index;
-      if (left < heap.length && heap[left].deadline < heap[smallest].deadline) smallest = left;
-      if (right < heap.length && heap[right].deadline < heap[smallest].deadline) smallest = right;
-      if (smallest === index) return;
-      this.swap(index, smallest);
-      index = smallest;
-    }
-  }
-
-  private swap(a: number, b: number): void {
-    const heap = this.heap;
-    [heap[a], heap[b]] = [heap[b], heap[a]];
-    heap[a].heapIndex = a;
-    heap[b].heapIndex = b;
+  private armTimer(deadline: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDeadline = deadline;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, deadline - Date.now()));
+    // The client's connections keep the process alive while calls are pending; this timer need not.
+    this.timer.unref();
   }
 }

@@ -48,6 +48,7 @@ export class ServiceConsumer {
   private timers: NodeJS.Timeout[] = [];
   private reclaimCursor = '0-0';
   private reclaiming = false;
+  private batchSize: number;
 
   constructor(
     private readonly settings: ServiceConsumerSettings,
@@ -55,7 +56,9 @@ export class ServiceConsumer {
     private readonly processor: EntryProcessor,
     private readonly logger: LoggerService,
     private readonly onConnectionState: ConnectionStateListener,
-  ) {}
+  ) {
+    this.batchSize = settings.readCount;
+  }
 
   /** Creates the group if needed and starts reading, reclaiming and refreshing claims. */
   async start(): Promise<void> {
@@ -100,21 +103,26 @@ export class ServiceConsumer {
     this.timers = [];
   }
 
+  /**
+   * Reads in batches of `readCount`, doubled (up to 8x) while reads come back full, so that a
+   * backlog costs few round trips. Up to two batches may wait in the queue; the loop reads again
+   * once a whole batch fits, rather than at the first free slot.
+   */
   private async runReadLoop(connection: Redis): Promise<void> {
-    const { service, consumer, concurrency, readCount, blockMs } = this.settings;
-    const capacity = concurrency + readCount;
+    const { service, consumer, readCount, blockMs } = this.settings;
+    const maxBatch = readCount * 8;
     let failures = 0;
     while (!this.stopping) {
-      const room = capacity - this.load;
-      if (room <= 0) {
+      if (this.room < this.batchSize) {
         await new Promise<void>((resolve) => (this.wakeReader = resolve));
         this.wakeReader = undefined;
         continue;
       }
       try {
-        const entries = await this.streams.readGroup(connection, service, consumer, Math.min(room, readCount), blockMs);
+        const entries = await this.streams.readGroup(connection, service, consumer, this.batchSize, blockMs);
         if (failures > 0) this.onConnectionState('connected');
         failures = 0;
+        this.batchSize = entries.length === this.batchSize ? Math.min(this.batchSize * 2, maxBatch) : readCount;
         for (const entry of entries) this.enqueue(entry, 1);
       } catch (error) {
         if (this.stopping) break;
@@ -122,6 +130,11 @@ export class ServiceConsumer {
         await this.recoverFromReadError(error as Error, failures);
       }
     }
+  }
+
+  /** Free places for fetched entries: `concurrency` running plus two batches waiting. */
+  private get room(): number {
+    return this.settings.concurrency + 2 * this.batchSize - this.load;
   }
 
   private async recoverFromReadError(error: Error, failures: number): Promise<void> {
@@ -165,15 +178,13 @@ export class ServiceConsumer {
       );
     }
     this.active -= 1;
+    // The entry is acknowledged in the write that follows; its claim needs no refresh from here on.
+    this.held.delete(entry.id);
     if (outcome && !this.abandoned) {
-      void this.streams
-        .replyAndAck(this.settings.service, entry.id, outcome.replyTo, outcome.envelope)
-        .finally(() => this.held.delete(entry.id));
-    } else {
-      this.held.delete(entry.id);
+      this.streams.replyAndAck(this.settings.service, entry.id, outcome.replyTo, outcome.envelope);
     }
     this.pump();
-    if (this.wakeReader && this.load < this.settings.concurrency + this.settings.readCount) this.wakeReader();
+    if (this.wakeReader && this.room >= this.batchSize) this.wakeReader();
     if (this.load === 0) this.notifyIdle();
   }
 
@@ -217,9 +228,9 @@ export class ServiceConsumer {
   private async reclaim(): Promise<void> {
     if (this.reclaiming || this.stopping) return;
     this.reclaiming = true;
-    const { service, consumer, consumerClaimIdleMs, concurrency, readCount } = this.settings;
+    const { service, consumer, consumerClaimIdleMs } = this.settings;
     try {
-      const room = concurrency + readCount - this.load;
+      const room = this.room;
       if (room <= 0) return;
       const claimed = await this.streams.autoClaim(
         service, consumer, consumerClaimIdleMs, this.reclaimCursor, Math.min(room, DEFAULTS.autoClaimCount),

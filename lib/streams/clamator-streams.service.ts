@@ -33,6 +33,9 @@ export interface ClamatorStreamsOptions extends Omit<ClamatorConnectionOptions, 
   connectionName?: string;
 }
 
+/** Most XTRIM calls in one `trimAcknowledged` pass, so that a long backlog is worked off over several passes. */
+const MAX_TRIM_ROUNDS = 50;
+
 function isBusyGroup(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('BUSYGROUP');
 }
@@ -124,9 +127,10 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   /**
    * Writes the reply of a handled entry and acknowledges the entry, in one round trip shared with
    * the other entries finished in the same turn. Without `replyTo` it only acknowledges.
+   * `flushWrites()` resolves once everything queued was sent.
    */
-  replyAndAck(service: string, entryId: string, replyTo?: string, envelope?: string): Promise<void> {
-    return this.writer.write(this.keys.commandStream(service), this.keys.group(service), entryId, replyTo, envelope);
+  replyAndAck(service: string, entryId: string, replyTo?: string, envelope?: string): void {
+    this.writer.write(this.keys.commandStream(service), this.keys.group(service), entryId, replyTo, envelope);
   }
 
   /** Acknowledges entries at once (outside the batch). */
@@ -195,7 +199,15 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
       if (safeId === null || compareStreamIds(bound, safeId) < 0) safeId = bound;
     }
     if (safeId === null || safeId === '0-0') return 0;
-    return (await this.connection.xtrim(key, 'MINID', '~', safeId)) as number;
+    // One approximate XTRIM removes at most 100 * stream-node-max-entries entries (LIMIT's default,
+    // 10 000), less than a busy stream takes in between two passes: repeat while it still removes.
+    let removed = 0;
+    for (let round = 0; round < MAX_TRIM_ROUNDS; round += 1) {
+      const trimmed = (await this.connection.xtrim(key, 'MINID', '~', safeId)) as number;
+      removed += trimmed;
+      if (trimmed === 0) break;
+    }
+    return removed;
   }
 
   /** Consumers of the group of `service` with their pending counts and idle times. */

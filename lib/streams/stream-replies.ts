@@ -31,8 +31,12 @@ function toText(value: unknown): string {
   return typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
 }
 
-function parseFields(raw: unknown): string[] {
-  if (Array.isArray(raw)) return raw.map(toText);
+function parseFields(raw: unknown): readonly string[] {
+  if (Array.isArray(raw)) {
+    // ioredis already hands strings over for non-Buffer commands: keep the array, copy only when needed.
+    for (const item of raw) if (typeof item !== 'string') return raw.map(toText);
+    return raw as string[];
+  }
   if (raw instanceof Map) return [...raw].flatMap(([k, v]) => [toText(k), toText(v)]);
   if (raw !== null && typeof raw === 'object') return Object.entries(raw).flatMap(([k, v]) => [k, toText(v)]);
   return [];

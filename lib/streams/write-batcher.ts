@@ -14,14 +14,14 @@ interface PendingWrite {
 export type WriteFailureListener = (message: string, entryIds: readonly string[]) => void;
 
 /**
- * Collects the replies and acknowledgements of entries handled in the same turn of the event loop
- * and sends them in one pipeline: every reply XADD (with its stream's expiry refreshed once), then
+ * Collects the replies and acknowledgements of entries finished before the next tick (all the
+ * entries of a read whose handlers need no I/O finish in one chain of promise jobs) and sends them
+ * in one pipeline: every reply XADD (with its stream's expiry refreshed once), then
  * one XACK per command stream. Replies precede the acknowledgement of their entry in the pipeline,
  * so an entry is never acknowledged before its reply was written.
  */
 export class WriteBatcher {
   private batch: PendingWrite[] = [];
-  private waiters: Array<() => void> = [];
   private scheduled = false;
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -32,14 +32,13 @@ export class WriteBatcher {
     private readonly onFailure: WriteFailureListener,
   ) {}
 
-  /** Queues a reply (when `replyTo` is set) and the acknowledgement of `entryId`; resolves once both were sent. */
-  write(streamKey: string, group: string, entryId: string, replyTo?: string, envelope?: string): Promise<void> {
+  /** Queues a reply (when `replyTo` is set) and the acknowledgement of `entryId`; `drain()` waits for them. */
+  write(streamKey: string, group: string, entryId: string, replyTo?: string, envelope?: string): void {
     this.batch.push({ streamKey, group, entryId, replyTo, envelope });
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flushBatch());
+      process.nextTick(() => this.flushBatch());
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Resolves when everything queued so far has been sent. */
@@ -51,14 +50,9 @@ export class WriteBatcher {
   private flushBatch(): void {
     this.scheduled = false;
     const batch = this.batch;
-    const waiters = this.waiters;
     if (batch.length === 0) return;
     this.batch = [];
-    this.waiters = [];
-    const sent = this.send(batch).finally(() => {
-      this.inFlight.delete(sent);
-      for (const resolve of waiters) resolve();
-    });
+    const sent = this.send(batch).finally(() => this.inFlight.delete(sent));
     this.inFlight.add(sent);
   }
 

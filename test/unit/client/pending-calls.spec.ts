@@ -128,11 +128,16 @@ describe('PendingCalls', () => {
     expect(expired).toEqual([{ id: 'second', at: START + 500, deadline: START + 500 }]);
   });
 
-  it('clears its timer when the last call is taken', () => {
-    const { calls, add } = pendingCalls();
-    add('only', 100);
-    expect(jest.getTimerCount()).toBe(1);
-    calls.take('only');
+  it('keeps one timer for a run of calls with the same timeout, instead of one per call', () => {
+    const { calls, add, expiredIds } = pendingCalls();
+    for (let i = 0; i < 1000; i += 1) {
+      add(`c${i}`, 100);
+      expect(jest.getTimerCount()).toBe(1);
+      calls.take(`c${i}`);
+    }
+    expect(calls.size).toBe(0);
+    jest.advanceTimersByTime(1_000);
+    expect(expiredIds()).toEqual([]);
     expect(jest.getTimerCount()).toBe(0);
   });
 
