@@ -1,0 +1,270 @@
+/** Summaries, targets and the printed tables of the bench. */
+import type { LoopResult, MemorySample } from './ipc.js';
+import type { ScenarioName } from './options.js';
+import { median } from './stats.js';
+
+/** One calls measurement: the client's loop result plus the CPU the server and Redis used meanwhile. */
+export interface CallRound extends LoopResult {
+  /** CPU time of the server process during the measurement, in microseconds. */
+  readonly serverCpuUs: number;
+  /** CPU time of redis-server during the measurement, in microseconds. */
+  readonly redisCpuUs: number;
+  /** Redis commands issued during the measurement, by name (INFO commandstats). */
+  readonly redisCommands: Record<string, number>;
+  /** Socket reads Redis processed during the measurement (INFO stats total_reads_processed). */
+  readonly redisReads: number;
+}
+
+/** CPU time per completed call, in microseconds. */
+export interface CpuPerCall {
+  readonly client: number;
+  readonly server: number;
+  readonly redis: number;
+  readonly total: number;
+  /** Socket reads Redis processed per call. */
+  readonly redisReads: number;
+  /** Redis commands per call, by name. */
+  readonly commands: Record<string, number>;
+}
+
+/** One emit measurement. */
+export interface EmitRound {
+  readonly emitted: number;
+  readonly handled: number;
+  /** Seconds from the first emit to the last notification handled by the server. */
+  readonly seconds: number;
+  readonly emitsPerSec: number;
+  readonly complete: boolean;
+}
+
+/** Medians over the rounds of one scenario at one in-flight level. */
+export interface CallSummary {
+  readonly scenario: ScenarioName;
+  readonly inflight: number;
+  readonly callsPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly stuck: number;
+  /** calls/s divided by Nest Redis's at the same in-flight level (clamator rows only). */
+  readonly vsNest?: number;
+  /** calls/s divided by the raw floor's at the same in-flight level (clamator rows only). */
+  readonly vsRaw?: number;
+  /** Medians over the rounds of the CPU each process spent per call. */
+  readonly cpuPerCallUs: CpuPerCall;
+  readonly rounds: readonly CallRound[];
+}
+
+/** Medians over the rounds of one scenario's emit measurement. */
+export interface EmitSummary {
+  readonly scenario: ScenarioName;
+  readonly emitsPerSec: number;
+  readonly vsNest?: number;
+  readonly allHandled: boolean;
+  readonly rounds: readonly EmitRound[];
+}
+
+/** One target and whether it was met. */
+export interface TargetCheck {
+  readonly target: string;
+  readonly value: string;
+  readonly met: boolean | undefined;
+}
+
+/** Memory of one process before and after the measurements. */
+export interface MemoryRow {
+  readonly process: string;
+  readonly before: MemorySample;
+  readonly after: MemorySample | undefined;
+}
+
+const CLAMATOR: readonly ScenarioName[] = ['clamator-c1', 'clamator-c16'];
+
+function cpuPerCall(rounds: readonly CallRound[]): CpuPerCall {
+  const per = (pick: (r: CallRound) => number) => median(rounds.map((r) => (r.totalCompleted > 0 ? pick(r) / r.totalCompleted : Number.NaN)));
+  return {
+    client: per((r) => r.cpuUs),
+    server: per((r) => r.serverCpuUs),
+    redis: per((r) => r.redisCpuUs),
+    total: per((r) => r.cpuUs + r.serverCpuUs + r.redisCpuUs),
+    redisReads: per((r) => r.redisReads),
+    commands: Object.fromEntries(
+      [...new Set(rounds.flatMap((r) => Object.keys(r.redisCommands)))].map((name) => [name, per((r) => r.redisCommands[name] ?? 0)]),
+    ),
+  };
+}
+
+/** Medians per scenario and in-flight level, with the ratios of the clamator rows. */
+export function summarizeCalls(results: Map<string, CallRound[]>, scenarios: readonly ScenarioName[], inflights: readonly number[]): CallSummary[] {
+  const base = new Map<string, number>();
+  const rows: CallSummary[] = [];
+  for (const inflight of inflights) {
+    for (const scenario of scenarios) {
+      const rounds = results.get(`${scenario}@${inflight}`) ?? [];
+      if (rounds.length === 0) continue;
+      const callsPerSec = median(rounds.map((r) => r.callsPerSec));
+      base.set(`${scenario}@${inflight}`, callsPerSec);
+      rows.push({
+        scenario,
+        inflight,
+        callsPerSec,
+        p50Ms: median(rounds.map((r) => r.p50Ms)),
+        p99Ms: median(rounds.map((r) => r.p99Ms)),
+        errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+        stuck: rounds.reduce((sum, r) => sum + r.stuck, 0),
+        cpuPerCallUs: cpuPerCall(rounds),
+        rounds,
+      });
+    }
+  }
+  return rows.map((row) => {
+    if (!CLAMATOR.includes(row.scenario)) return row;
+    const nest = base.get(`nest-redis@${row.inflight}`);
+    const raw = base.get(`raw@${row.inflight}`);
+    return {
+      ...row,
+      vsNest: nest ? row.callsPerSec / nest : undefined,
+      vsRaw: raw ? row.callsPerSec / raw : undefined,
+    };
+  });
+}
+
+/** Medians of the emit measurements, with the ratio to Nest Redis. */
+export function summarizeEmits(results: Map<ScenarioName, EmitRound[]>): EmitSummary[] {
+  const rows: EmitSummary[] = [];
+  for (const [scenario, rounds] of results) {
+    rows.push({ scenario, emitsPerSec: median(rounds.map((r) => r.emitsPerSec)), allHandled: rounds.every((r) => r.complete), rounds });
+  }
+  const nest = rows.find((row) => row.scenario === 'nest-redis')?.emitsPerSec;
+  return rows.map((row) => (CLAMATOR.includes(row.scenario) && nest ? { ...row, vsNest: row.emitsPerSec / nest } : row));
+}
+
+function ratio(value: number | undefined, digits = 2): string {
+  return value === undefined || !Number.isFinite(value) ? '-' : `${value.toFixed(digits)}x`;
+}
+
+/** The targets the transport aims for, checked against the medians. */
+export function checkTargets(calls: readonly CallSummary[], emits: readonly EmitSummary[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const find = (scenario: ScenarioName, inflight: number) => calls.find((row) => row.scenario === scenario && row.inflight === inflight);
+  for (const scenario of CLAMATOR) {
+    for (const inflight of [1, 16, 256]) {
+      const row = find(scenario, inflight);
+      checks.push({
+        target: `${scenario} calls/s >= 1.0x nest-redis at ${inflight} in flight`,
+        value: ratio(row?.vsNest, 3),
+        met: row?.vsNest === undefined ? undefined : row.vsNest >= 1.0,
+      });
+    }
+  }
+  for (const scenario of CLAMATOR) {
+    for (const inflight of [16, 256]) {
+      const row = find(scenario, inflight);
+      checks.push({
+        target: `${scenario} calls/s >= 0.8x raw floor at ${inflight} in flight`,
+        value: ratio(row?.vsRaw, 3),
+        met: row?.vsRaw === undefined ? undefined : row.vsRaw >= 0.8,
+      });
+    }
+  }
+  const nest256 = find('nest-redis', 256);
+  for (const scenario of CLAMATOR) {
+    const row = find(scenario, 256);
+    checks.push({
+      target: `${scenario} p99 at 256 in flight <= nest-redis's`,
+      value: row && nest256 ? `${row.p99Ms.toFixed(2)} ms vs ${nest256.p99Ms.toFixed(2)} ms` : '-',
+      met: row && nest256 ? row.p99Ms <= nest256.p99Ms : undefined,
+    });
+  }
+  for (const scenario of CLAMATOR) {
+    const row = emits.find((e) => e.scenario === scenario);
+    checks.push({
+      target: `${scenario} emit/s >= 1.0x nest-redis`,
+      value: ratio(row?.vsNest, 3),
+      met: row?.vsNest === undefined ? undefined : row.vsNest >= 1.0,
+    });
+  }
+  return checks;
+}
+
+function table(header: string[], rows: string[][], rightAligned: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (rightAligned[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '-';
+}
+
+/** The calls table: scenario, in-flight, calls/s, p50, p99, a/b, a/c. */
+export function formatCalls(rows: readonly CallSummary[]): string {
+  return table(
+    ['scenario', 'in-flight', 'calls/s', 'p50 ms', 'p99 ms', 'a/b (vs nest)', 'a/c (vs raw)', 'errors'],
+    rows.map((row) => [
+      row.scenario,
+      String(row.inflight),
+      fixed(row.callsPerSec, 0),
+      fixed(row.p50Ms, 2),
+      fixed(row.p99Ms, 2),
+      CLAMATOR.includes(row.scenario) ? ratio(row.vsNest) : '',
+      CLAMATOR.includes(row.scenario) ? ratio(row.vsRaw) : '',
+      row.errors + row.stuck === 0 ? '0' : `${row.errors} (+${row.stuck} stuck)`,
+    ]),
+    [false, true, true, true, true, true, true, true],
+  );
+}
+
+/** CPU per call of client, server and Redis: where the machine's time goes. */
+export function formatCpu(rows: readonly CallSummary[]): string {
+  return table(
+    ['scenario', 'in-flight', 'client us', 'server us', 'redis us', 'total us', 'redis reads', 'redis commands'],
+    rows.map((row) => [
+      row.scenario,
+      String(row.inflight),
+      fixed(row.cpuPerCallUs.client, 1),
+      fixed(row.cpuPerCallUs.server, 1),
+      fixed(row.cpuPerCallUs.redis, 1),
+      fixed(row.cpuPerCallUs.total, 1),
+      fixed(row.cpuPerCallUs.redisReads, 2),
+      Object.entries(row.cpuPerCallUs.commands)
+        .filter(([, perCall]) => perCall >= 0.005)
+        .sort((x, y) => y[1] - x[1])
+        .map(([name, perCall]) => `${name} ${perCall.toFixed(2)}`)
+        .join(', '),
+    ]),
+    [false, true, true, true, true, true, true, false],
+  );
+}
+
+/** The emit table: scenario, emit/s, a/b. */
+export function formatEmits(rows: readonly EmitSummary[]): string {
+  return table(
+    ['scenario', 'emit/s', 'a/b (vs nest)', 'all handled'],
+    rows.map((row) => [row.scenario, fixed(row.emitsPerSec, 0), CLAMATOR.includes(row.scenario) ? ratio(row.vsNest) : '', row.allHandled ? 'yes' : 'NO']),
+    [false, true, true, false],
+  );
+}
+
+/** The targets, each with its value and MET / NOT MET. */
+export function formatTargets(checks: readonly TargetCheck[]): string {
+  return table(
+    ['target', 'value', 'status'],
+    checks.map((check) => [check.target, check.value, check.met === undefined ? 'n/a' : check.met ? 'met' : 'NOT MET']),
+    [false, true, false],
+  );
+}
+
+function mb(bytes: number | undefined): string {
+  return bytes === undefined ? '-' : (bytes / 1024 / 1024).toFixed(1);
+}
+
+/** RSS and heap of every child process before and after the measurements, in MB. */
+export function formatMemory(rows: readonly MemoryRow[]): string {
+  return table(
+    ['process', 'rss before', 'rss after', 'heap before', 'heap after'],
+    rows.map((row) => [row.process, mb(row.before.rss), mb(row.after?.rss), mb(row.before.heapUsed), mb(row.after?.heapUsed)]),
+    [false, true, true, true, true],
+  );
+}
