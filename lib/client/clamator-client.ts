@@ -14,6 +14,9 @@ import { assertParams, assertRoute, assertTimeout, RouteCache } from './call-arg
 import { type ClamatorClientOptions, type ResolvedClientOptions, resolveClientOptions } from './clamator-client.options.js';
 import { type PendingCall, PendingCalls } from './pending-calls.js';
 
+/** ioredis connection states in which a request would only wait in the offline queue. */
+const LOST_CONNECTION_STATES = new Set(['reconnecting', 'close', 'end']);
+
 /** Per-call options of `ClamatorClient.call`. */
 export interface ClamatorCallOptions {
   /** How long to wait for the reply, in milliseconds. Default: the client's `defaultTimeoutMs`. */
@@ -100,11 +103,19 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     assertRoute(service, method);
     assertParams(`${service}.${method}`, params);
     await this.connect();
+    const lost = this.lostConnectionState();
+    if (lost) throw new ClamatorTransportError(`Could not queue notification ${service}.${method}: the Redis connection is ${lost}.`);
     try {
       await this.streams.addNotification(service, encodeNotification(service, method, params));
     } catch (error) {
       throw new ClamatorTransportError(`Could not queue notification ${service}.${method}: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /** The connection's state when Redis is away (a request would only wait in ioredis's offline queue), else undefined. */
+  private lostConnectionState(): string | undefined {
+    const { status } = this.streams.connection;
+    return LOST_CONNECTION_STATES.has(status) ? status : undefined;
   }
 
   /** Starts a call and returns its id, so that an unsubscribe can release it. */
@@ -129,6 +140,10 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     const qualified = `${service}.${method}`;
     const send = () => {
       if (this.stopped) return reject(new ClamatorTransportError(`Client closed before ${qualified} was sent.`));
+      // While Redis is away, fail at once rather than queue the request for a caller that may have
+      // given up by the time Redis is back (the request would still run, late).
+      const lost = this.lostConnectionState();
+      if (lost) return reject(new ClamatorTransportError(`Could not send ${qualified}: the Redis connection is ${lost}.`));
       this.pending.add({ id, method: qualified, timeoutMs: timeout, deadline: Date.now() + timeout, resolve, reject });
       this.streams.addRequest(service, encodeRequest(service, method, params, id), this.replyStream).catch((error: Error) => {
         this.pending.take(id)?.reject(new ClamatorTransportError(`Could not send ${qualified}: ${error.message}`, { cause: error }));

@@ -5,6 +5,7 @@ import { ClamatorKeys } from '../protocol/keys.js';
 import { type ClamatorConnectionOptions, resolveConnectionOptions } from '../options/connection.options.js';
 import { OptionRules } from '../options/option-rules.js';
 import { RedisConnections } from './redis-connections.js';
+import { REMOVE_IDLE_CONSUMER_SCRIPT } from './remove-idle-consumer.script.js';
 import {
   type AutoClaimResult,
   type ConsumerInfo,
@@ -217,14 +218,16 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
 
   /**
    * Removes consumers idle longer than `idleMs` that own no pending entry (dead servers), sparing
-   * `keep`. Returns the names removed.
+   * `keep`. Each removal re-checks and deletes atomically (a script), so an entry delivered in
+   * between is never dropped from the pending list. Returns the names removed.
    */
   async removeIdleConsumers(service: string, idleMs: number, keep: string): Promise<string[]> {
     const removed: string[] = [];
+    const key = this.keys.commandStream(service);
     for (const consumer of await this.consumers(service)) {
       if (consumer.name === keep || consumer.pending > 0 || consumer.idleMs <= idleMs) continue;
-      await this.connection.xgroup('DELCONSUMER', this.keys.commandStream(service), this.keys.group(service), consumer.name);
-      removed.push(consumer.name);
+      const done = await this.connection.eval(REMOVE_IDLE_CONSUMER_SCRIPT, 1, key, this.keys.group(service), consumer.name, idleMs);
+      if (Number(done) === 1) removed.push(consumer.name);
     }
     return removed;
   }

@@ -1,0 +1,115 @@
+import { Controller, type INestMicroservice } from '@nestjs/common';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { Redis } from 'ioredis';
+import { ClamatorClient } from '../../lib/index.js';
+import { startMicroservice } from '../utils/nest-apps.js';
+import { OwnRedis, uniquePrefix, waitFor } from '../utils/redis.js';
+import { consumersOf, pendingCount } from './fault-helpers.js';
+
+/**
+ * Every command the transport sends, and nothing else. HELLO (RESP3 + AUTH) and QUIT need no
+ * permission (Redis flags them no-auth). INFO is ioredis's ready check and CLIENT SETNAME names the
+ * connections: both optional, but without them ioredis warns on every connect or the names are lost.
+ * EVAL runs the script that removes a dead consumer atomically (its XINFO and XGROUP need the rules above).
+ */
+const TRANSPORT_COMMANDS = [
+  '+xadd', '+xreadgroup', '+xread', '+xack', '+xautoclaim', '+xclaim', '+xpending', '+xtrim',
+  '+xgroup|create', '+xgroup|delconsumer', '+xinfo|groups', '+xinfo|consumers',
+  '+pexpire', '+del', '+eval', '+info', '+client|setname',
+];
+
+const notified: number[] = [];
+
+@Controller()
+class AclController {
+  @MessagePattern('acl.add')
+  add(@Payload() params: { a: number; b: number }) {
+    return params.a + params.b;
+  }
+
+  @MessagePattern('acl.slow')
+  async slow(@Payload() params: { ms: number }) {
+    await new Promise((resolve) => setTimeout(resolve, params.ms));
+    return params.ms;
+  }
+
+  @EventPattern('acl.note')
+  note(@Payload() params: { n: number }) {
+    notified.push(params.n);
+  }
+}
+
+describe('a least-privilege ACL user', () => {
+  let redis: OwnRedis | undefined;
+  let app: INestMicroservice | undefined;
+  let client: ClamatorClient | undefined;
+  const probes: Redis[] = [];
+
+  afterEach(async () => {
+    try {
+      await client?.close();
+      await app?.close();
+      for (const probe of probes.splice(0)) probe.disconnect();
+    } finally {
+      await redis?.kill();
+      redis = app = client = undefined;
+    }
+  }, 30_000);
+
+  it('is enough for calls, notifications, reclaiming, claim refreshing, trimming and dead-consumer removal, with no command denied', async () => {
+    const keyPrefix = uniquePrefix('fault-acl');
+    const aclRules = ['on', '>clamator-secret', 'resetkeys', `~${keyPrefix}:*`, 'resetchannels', '-@all', ...TRANSPORT_COMMANDS];
+    // The default user stays open for the test's own probes (OwnRedis checks liveness with a bare PING).
+    redis = await OwnRedis.start(['--user', 'clamator', ...aclRules]);
+    const admin = new Redis(redis.url);
+    probes.push(admin);
+    const url = `redis://clamator:clamator-secret@127.0.0.1:${redis.port}`;
+    const ghost = new Redis(url);
+    probes.push(ghost);
+    const stream = `${keyPrefix}:cmds:acl`;
+
+    // The user cannot touch keys outside its prefix, nor run anything else.
+    await expect(ghost.set(`${keyPrefix}:plain`, '1')).rejects.toThrow(/NOPERM/);
+    await expect(ghost.xadd('elsewhere', '*', 'a', '1')).rejects.toThrow(/NOPERM/);
+    await admin.acl('LOG', 'RESET');
+
+    // A consumer that takes a request and dies with it, before any server runs.
+    client = new ClamatorClient({ keyPrefix, redisUrl: url });
+    const caller = client;
+    await ghost.xgroup('CREATE', stream, 'acl', '$', 'MKSTREAM');
+    const orphaned = caller.call<number>('acl', 'add', { a: 20, b: 22 }, { timeoutMs: 30_000 });
+    await waitFor(async () => (await admin.xlen(stream)) === 1, 5000, 'the request');
+    await ghost.xreadgroup('GROUP', 'acl', 'acl:ghost', 'COUNT', 1, 'STREAMS', stream, '>');
+    expect(await pendingCount(admin, keyPrefix, 'acl')).toBe(1);
+
+    const started = await startMicroservice([AclController], {
+      keyPrefix,
+      redisUrl: url,
+      consumerClaimIdleMs: 1000,
+      blockMs: 100,
+      deadConsumerIdleMs: 1000,
+      maintenanceIntervalMs: 100,
+    });
+    app = started.app;
+
+    await expect(orphaned).resolves.toBe(42);
+    const sums = await Promise.all(Array.from({ length: 300 }, (_, i) => caller.call<number>('acl', 'add', { a: i, b: 1 })));
+    expect(sums).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    // Longer than consumerClaimIdleMs: the server keeps its claim fresh (XCLAIM ... JUSTID) while it runs.
+    await expect(caller.call('acl', 'slow', { ms: 1500 })).resolves.toBe(1500);
+    notified.length = 0;
+    await caller.notify('acl', 'note', { n: 7 });
+    await waitFor(() => notified.length === 1, 5000, 'the notification');
+    expect(notified).toEqual([7]);
+
+    await waitFor(async () => (await admin.xlen(stream)) < 150, 10_000, 'acknowledged entries trimmed');
+    await waitFor(async () => !(await consumersOf(admin, keyPrefix, 'acl')).has('acl:ghost'), 10_000, 'the dead consumer removed');
+    expect(await pendingCount(admin, keyPrefix, 'acl')).toBe(0);
+    await caller.close();
+    await app.close();
+    expect(await admin.exists(caller.replyStream)).toBe(0);
+
+    const denied = (await admin.acl('LOG')) as unknown[][];
+    expect(denied.map((entry) => entry.map(String).join(' '))).toEqual([]);
+  }, 60_000);
+});
