@@ -9,10 +9,12 @@ export interface PendingCall {
   readonly deadline: number;
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: Error) => void;
+  /** The deadline queue holding the call while it is pending; unset once settled (set by `PendingCalls`). */
+  queue?: DeadlineQueue;
 }
 
 /** Calls that share one timeout, in the order they were made: their deadlines are in order too. */
-class DeadlineQueue {
+export class DeadlineQueue {
   calls: PendingCall[] = [];
   head = 0;
   /** Calls in `calls` (at or after `head`) that settled and wait to be discarded. */
@@ -30,7 +32,6 @@ const COMPACT_MIN = 4096;
  */
 export class PendingCalls {
   private readonly byId = new Map<string, PendingCall>();
-  private readonly queueOf = new Map<PendingCall, DeadlineQueue>();
   private readonly queues = new Map<number, DeadlineQueue>();
   private timer: NodeJS.Timeout | undefined;
   private timerDeadline = Infinity;
@@ -45,8 +46,8 @@ export class PendingCalls {
     let queue = this.queues.get(call.timeoutMs);
     if (!queue) this.queues.set(call.timeoutMs, (queue = new DeadlineQueue()));
     queue.calls.push(call);
+    call.queue = queue;
     this.byId.set(call.id, call);
-    this.queueOf.set(call, queue);
     if (call.deadline < this.timerDeadline) this.armTimer(call.deadline);
   }
 
@@ -55,15 +56,12 @@ export class PendingCalls {
     const call = this.byId.get(String(id));
     if (!call) return undefined;
     this.byId.delete(call.id);
-    const queue = this.queueOf.get(call) as DeadlineQueue;
-    this.queueOf.delete(call);
+    const queue = call.queue as DeadlineQueue;
+    call.queue = undefined;
     queue.settled += 1;
     if (queue.settled >= COMPACT_MIN && queue.settled * 2 > queue.calls.length - queue.head) this.compact(queue);
     // Nothing pending: drop the queues at once; the armed timer finds nothing when it fires.
-    if (this.byId.size === 0) {
-      this.queueOf.clear();
-      this.queues.clear();
-    }
+    if (this.byId.size === 0) this.queues.clear();
     return call;
   }
 
@@ -75,8 +73,8 @@ export class PendingCalls {
   }
 
   private clear(): void {
+    for (const call of this.byId.values()) call.queue = undefined;
     this.byId.clear();
-    this.queueOf.clear();
     this.queues.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -84,7 +82,7 @@ export class PendingCalls {
   }
 
   private compact(queue: DeadlineQueue): void {
-    queue.calls = queue.calls.slice(queue.head).filter((call) => this.queueOf.has(call));
+    queue.calls = queue.calls.slice(queue.head).filter((call) => call.queue === queue);
     queue.head = 0;
     queue.settled = 0;
   }
@@ -98,10 +96,10 @@ export class PendingCalls {
       const { calls } = queue;
       while (queue.head < calls.length) {
         const call = calls[queue.head];
-        if (this.queueOf.has(call)) {
+        if (call.queue === queue) {
           if (call.deadline > now) break;
           this.byId.delete(call.id);
-          this.queueOf.delete(call);
+          call.queue = undefined;
           this.onTimeout(call);
         } else {
           queue.settled -= 1;

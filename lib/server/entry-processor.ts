@@ -13,6 +13,8 @@ import type { ServiceHandlers } from './handler-routes.js';
 export interface EntryOutcome {
   readonly replyTo?: string;
   readonly envelope?: string;
+  /** Set for an entry that nobody can be answered about: it is kept in the dead-letter stream with this reason. */
+  readonly deadLetterReason?: string;
 }
 
 const NO_REPLY: EntryOutcome = {};
@@ -68,12 +70,7 @@ export class EntryProcessor {
   /** The reply stream named by the entry; `null` when it is outside `<keyPrefix>:replies:` and must not be written. */
   private replyTarget(entry: StreamEntry): string | undefined | null {
     const replyTo = fieldValue(entry.fields, FIELD_REPLY_TO);
-    if (replyTo === undefined || this.keys.isReplyStream(replyTo)) return replyTo;
-    this.logger.warn(
-      `Entry ${entry.id} on service "${this.service}" names reply-to "${replyTo}", outside ` +
-        `"${this.keys.replyStream('')}": acknowledged without running it, since no reply may be written there.`,
-    );
-    return null;
+    return replyTo === undefined || this.keys.isReplyStream(replyTo) ? replyTo : null;
   }
 
   private decode(entry: StreamEntry): InboundEntry {
@@ -104,18 +101,17 @@ export class EntryProcessor {
 
   async process(entry: StreamEntry, deliveryCount: number): Promise<EntryOutcome> {
     const replyTo = this.replyTarget(entry);
-    if (replyTo === null) return NO_REPLY;
+    if (replyTo === null) {
+      const reason = `reply-to is outside "${this.keys.replyStream('')}"; not run, since no reply may be written there`;
+      return { deadLetterReason: reason };
+    }
     const inbound = this.decode(entry);
 
     if (inbound.kind === 'invalid') {
       if (replyTo !== undefined && !inbound.isNotification) {
         return { replyTo, envelope: encodeError(inbound.id, inbound.error) };
       }
-      this.logger.warn(
-        `Entry ${entry.id} on service "${this.service}" is not a valid request and has no reply stream: ` +
-          `${inbound.error.message} (${JSON.stringify(inbound.error.data)}). Acknowledged.`,
-      );
-      return NO_REPLY;
+      return { deadLetterReason: `not a valid request (${inbound.error.message}: ${JSON.stringify(inbound.error.data)}) and no reply stream to say so` };
     }
 
     const { id, method, params } = inbound;

@@ -168,10 +168,12 @@ export class ServiceConsumer {
   private async run({ entry, deliveryCount }: QueuedEntry): Promise<void> {
     let outcome: EntryOutcome | undefined;
     try {
-      outcome =
-        deliveryCount > this.settings.maxDeliveries
-          ? await this.deadLetter(entry, deliveryCount)
-          : await this.processor.process(entry, deliveryCount);
+      if (deliveryCount > this.settings.maxDeliveries) {
+        outcome = await this.deadLetter(entry, deliveryCount);
+      } else {
+        outcome = await this.processor.process(entry, deliveryCount);
+        if (outcome.deadLetterReason) await this.keepAsDeadLetter(entry, outcome.deadLetterReason, deliveryCount);
+      }
     } catch (error) {
       this.logger.error(
         `Service "${this.settings.service}": entry ${entry.id} left pending for a retry: ${(error as Error).message}`,
@@ -193,11 +195,16 @@ export class ServiceConsumer {
    * its caller. When the copy cannot be written the entry stays pending (no outcome is acknowledged).
    */
   private async deadLetter(entry: StreamEntry, deliveryCount: number): Promise<EntryOutcome> {
-    const { service, maxDeliveries } = this.settings;
-    const reason = `delivered ${deliveryCount} times, more than maxDeliveries (${maxDeliveries})`;
-    await this.streams.deadLetter(service, entry, reason, deliveryCount);
-    this.logger.error(`Service "${service}": entry ${entry.id} ${reason}; moved to ${this.streams.keys.deadLetterStream(service)}.`);
+    const reason = `delivered ${deliveryCount} times, more than maxDeliveries (${this.settings.maxDeliveries})`;
+    await this.keepAsDeadLetter(entry, reason, deliveryCount);
     return this.processor.refuse(entry, reason, { deliveryCount });
+  }
+
+  /** Copies an entry that will not be run to the dead-letter stream, with one log line. */
+  private async keepAsDeadLetter(entry: StreamEntry, reason: string, deliveryCount: number): Promise<void> {
+    const { service } = this.settings;
+    await this.streams.deadLetter(service, entry, reason, deliveryCount);
+    this.logger.error(`Service "${service}": entry ${entry.id}: ${reason}; moved to ${this.streams.keys.deadLetterStream(service)}.`);
   }
 
   /** Trims acknowledged entries and removes consumers of servers that are gone. */

@@ -15,6 +15,15 @@ const OWNED_DEFAULTS: RedisOptions = {
 };
 
 /**
+ * Errors of a connection opened here surface where it matters (a failed command, a read loop that
+ * backs off and logs once); without a listener ioredis would also print every one of them.
+ */
+function quietErrors(connection: Redis): Redis {
+  connection.on('error', () => undefined);
+  return connection;
+}
+
+/**
  * The connections of one endpoint. Non-blocking commands share one connection (the injected one,
  * or one opened here with auto-pipelining); every blocking read gets a dedicated connection so
  * that a shared connection is never blocked. Only connections opened here are ever closed here.
@@ -36,12 +45,14 @@ export class RedisConnections {
   /** The connection for non-blocking commands, opened on first use. */
   get command(): Redis {
     if (this.source.redis) return this.source.redis;
-    this.ownedCommand ??= new Redis(this.source.redisUrl, {
-      ...OWNED_DEFAULTS,
-      enableAutoPipelining: true,
-      connectionName: this.connectionName,
-      ...this.source.redisOptions,
-    });
+    this.ownedCommand ??= quietErrors(
+      new Redis(this.source.redisUrl, {
+        ...OWNED_DEFAULTS,
+        enableAutoPipelining: true,
+        connectionName: this.connectionName,
+        ...this.source.redisOptions,
+      }),
+    );
     return this.ownedCommand;
   }
 
@@ -52,9 +63,11 @@ export class RedisConnections {
       enableAutoPipelining: false,
       connectionName: `${this.connectionName}:${purpose}`,
     };
-    const connection = this.source.redis
-      ? this.source.redis.duplicate(overrides)
-      : new Redis(this.source.redisUrl, { ...overrides, ...this.source.redisOptions, enableAutoPipelining: false });
+    const connection = quietErrors(
+      this.source.redis
+        ? this.source.redis.duplicate(overrides)
+        : new Redis(this.source.redisUrl, { ...overrides, ...this.source.redisOptions, enableAutoPipelining: false }),
+    );
     this.blocking.add(connection);
     return connection;
   }

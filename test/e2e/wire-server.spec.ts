@@ -450,6 +450,14 @@ describe('ClamatorServer on the wire (raw entries in, raw replies out)', () => {
       const commandEntries = (await redis.xrange(key, written[0], '+')).map(([id]) => id);
       expect(commandEntries.filter((id) => !written.includes(id))).toEqual([]);
       await waitAllAcknowledged(redis, key, 'arith');
+      // Not dropped silently: each refused entry is kept in the dead-letter stream, with the reason.
+      const dead = (await redis.xrange(`${keyPrefix}:dead:arith`, '-', '+')).map(([id, fields]) => ({ id, fields }) as RawEntry);
+      const refused = dead.filter((entry) => written.slice(0, outside.length).includes(fieldOf(entry, 'dead-entry-id') as string));
+      expect(refused).toHaveLength(outside.length);
+      for (const entry of refused) {
+        expect(fieldOf(entry, 'dead-reason')).toMatch(/reply-to is outside/);
+        expect(outside).toContain(fieldOf(entry, 'reply-to'));
+      }
     });
   });
 
