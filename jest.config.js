@@ -22,6 +22,13 @@ function nest11Mapper() {
   return mapped;
 }
 
+// CLAMATOR_IOREDIS=5 runs the suite with ioredis 5 (RESP2 only) as the library's and the tests'
+// ioredis, installed under the alias `ioredis5`.
+function ioredis5Mapper() {
+  if (process.env.CLAMATOR_IOREDIS !== '5') return {};
+  return { '^ioredis$': `${root}node_modules/ioredis5` };
+}
+
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
@@ -30,6 +37,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     ...nest11Mapper(),
+    ...ioredis5Mapper(),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {
