@@ -42,6 +42,7 @@ export class ServiceConsumer {
   private abandoned = false;
   private readonly stop$ = new AbortController();
   private readConnection: Redis | undefined;
+  private readClientId: number | undefined;
   private readLoop: Promise<void> | undefined;
   private wakeReader: (() => void) | undefined;
   private idleWaiters: Array<() => void> = [];
@@ -63,8 +64,15 @@ export class ServiceConsumer {
   /** Creates the group if needed and starts reading, reclaiming and refreshing claims. */
   async start(): Promise<void> {
     await this.streams.ensureGroup(this.settings.service);
-    this.readConnection = this.streams.openBlockingConnection(`read:${this.settings.service}`);
-    this.readLoop = this.runReadLoop(this.readConnection);
+    const connection = this.streams.openBlockingConnection(`read:${this.settings.service}`);
+    this.readConnection = connection;
+    // The id changes with every reconnect; stop() uses it to end a blocked read cleanly.
+    const learnClientId = async () => {
+      this.readClientId = await this.streams.clientId(connection);
+    };
+    connection.on('ready', () => void learnClientId());
+    await learnClientId();
+    this.readLoop = this.runReadLoop(connection);
     const idle = this.settings.consumerClaimIdleMs;
     this.timers.push(setInterval(() => void this.reclaim(), Math.max(MIN_RECLAIM_INTERVAL_MS, Math.floor(idle / 4))));
     this.timers.push(setInterval(() => void this.refreshClaims(), Math.max(50, Math.floor(idle / 3))));
@@ -86,8 +94,7 @@ export class ServiceConsumer {
     this.stopping = true;
     this.stop$.abort();
     this.wakeReader?.();
-    if (this.readConnection) this.streams.closeBlockingConnection(this.readConnection);
-    await this.readLoop;
+    await this.endReadLoop();
     const finished = await Promise.race([
       this.whenIdle().then(() => true),
       sleep(graceMs).then(() => false),
@@ -101,6 +108,22 @@ export class ServiceConsumer {
     this.abandoned = true;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+  }
+
+  /**
+   * Ends the read loop: a blocked read is unblocked (it returns no entries, so none is left
+   * delivered-but-unseen), or, where CLIENT UNBLOCK is not permitted, cut off by closing its connection.
+   */
+  private async endReadLoop(): Promise<void> {
+    const connection = this.readConnection;
+    if (!connection) return;
+    const unblocked = this.readClientId !== undefined && (await this.streams.unblock(this.readClientId));
+    if (unblocked) {
+      // The loop sees `stopping` as soon as its read returns; a read sent just after the unblock ends within blockMs.
+      await Promise.race([this.readLoop, sleep(this.settings.blockMs + 100)]);
+    }
+    this.streams.closeBlockingConnection(connection);
+    await this.readLoop;
   }
 
   /**

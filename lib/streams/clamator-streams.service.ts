@@ -88,6 +88,28 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
     this.connections.closeBlocking(connection);
   }
 
+  /** The server-side id of a connection (`CLIENT ID`), for `unblock`; `undefined` when not permitted. */
+  async clientId(connection: Redis): Promise<number | undefined> {
+    try {
+      return Number(await connection.client('ID'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Ends a blocking read of the connection with this id as if it had timed out (`CLIENT UNBLOCK`),
+   * so that it returns without entries: a read cut off by closing its connection instead may have
+   * had entries delivered to it that then wait for a reclaim. False when not permitted.
+   */
+  async unblock(clientId: number): Promise<boolean> {
+    try {
+      return Number(await this.connection.client('UNBLOCK', clientId)) === 1;
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * Creates the consumer group of `service` (and its stream) unless it exists. A new group starts at
    * `$` (PROTOCOL.md); a group re-created after it vanished (Redis restarted empty) starts at `0`,

@@ -11,11 +11,12 @@ import { consumersOf, pendingCount } from './fault-helpers.js';
  * permission (Redis flags them no-auth). INFO is ioredis's ready check and CLIENT SETNAME names the
  * connections: both optional, but without them ioredis warns on every connect or the names are lost.
  * EVAL runs the script that removes a dead consumer atomically (its XINFO and XGROUP need the rules above).
+ * CLIENT ID and CLIENT UNBLOCK let a closing server end its blocked reads cleanly.
  */
 const TRANSPORT_COMMANDS = [
   '+xadd', '+xreadgroup', '+xread', '+xack', '+xautoclaim', '+xclaim', '+xpending', '+xtrim',
   '+xgroup|create', '+xgroup|delconsumer', '+xinfo|groups', '+xinfo|consumers',
-  '+pexpire', '+del', '+eval', '+info', '+client|setname',
+  '+pexpire', '+del', '+eval', '+info', '+client|setname', '+client|id', '+client|unblock',
 ];
 
 const notified: number[] = [];
