@@ -146,7 +146,13 @@ export class ServiceConsumer {
         if (failures > 0) this.onConnectionState('connected');
         failures = 0;
         this.batchSize = entries.length === this.batchSize ? Math.min(this.batchSize * 2, maxBatch) : readCount;
-        for (const entry of entries) this.enqueue(entry, 1);
+        if (entries.length > 0) {
+          // Handlers that need no I/O finish before the next macrotask: their replies then leave with the next read.
+          this.streams.holdWrites();
+          for (const entry of entries) this.enqueue(entry, 1);
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          this.streams.releaseWrites();
+        }
       } catch (error) {
         if (this.stopping) break;
         failures += 1;

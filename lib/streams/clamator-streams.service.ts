@@ -125,12 +125,28 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
 
   /** Reads new entries for `consumer` (`XREADGROUP ... >`), waiting up to `blockMs` on `connection`. */
   async readGroup(connection: Redis, service: string, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
-    const reply = await connection.xreadgroup(
-      'GROUP', this.keys.group(service), consumer,
-      'COUNT', count, 'BLOCK', blockMs,
-      'STREAMS', this.keys.commandStream(service), '>',
-    );
+    const args = [
+      'GROUP', this.keys.group(service), consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.commandStream(service), '>',
+    ] as const;
+    // Replies and acknowledgements waiting to go out travel with the read, in one write.
+    const reply =
+      this.writer.queued > 0
+        ? await this.writer.sendBefore(connection, (pipeline) => pipeline.xreadgroup(...args))
+        : await connection.xreadgroup(...args);
     return parseReadReply(reply);
+  }
+
+  /**
+   * A read loop that just received entries holds the replies and acknowledgements of the handlers
+   * that finish without I/O, to send them with its next read (`readGroup`); `releaseWrites` ends the hold.
+   */
+  holdWrites(): void {
+    this.writer.hold();
+  }
+
+  /** Ends a `holdWrites`; what the next read does not take along is flushed on the next tick. */
+  releaseWrites(): void {
+    this.writer.release();
   }
 
   /** Appends a request; returns the entry id. */
