@@ -19,7 +19,7 @@ export interface ClamatorServerOptions extends ClamatorConnectionOptions {
    * order (a request sees the effects of the one before it); N > 1 runs up to N at once, unordered. Default: 1.
    */
   concurrency?: number;
-  /** Entries fetched per XREADGROUP. Default: 16. */
+  /** Entries fetched per XREADGROUP; doubled up to 4x while reads come back full (a backlog). Default: 16. */
   readCount?: number;
   /** How long one XREADGROUP waits for entries. Default: 1000. */
   blockMs?: number;

@@ -127,13 +127,13 @@ export class ServiceConsumer {
   }
 
   /**
-   * Reads in batches of `readCount`, doubled (up to 8x) while reads come back full, so that a
+   * Reads in batches of `readCount`, doubled (up to 4x) while reads come back full, so that a
    * backlog costs few round trips. Up to two batches may wait in the queue; the loop reads again
    * once a whole batch fits, rather than at the first free slot.
    */
   private async runReadLoop(connection: Redis): Promise<void> {
     const { service, consumer, readCount, blockMs } = this.settings;
-    const maxBatch = readCount * 8;
+    const maxBatch = readCount * 4;
     let failures = 0;
     while (!this.stopping) {
       if (this.room < this.batchSize) {

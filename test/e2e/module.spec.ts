@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Injectable, Module, type INestApplication, type INestMicroservice } from '@nestjs/common';
 import { ClientsModule, MessagePattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import { ClamatorClient, ClamatorModule } from '../../lib/index.js';
+import { CLAMATOR_STREAMS_OPTIONS, ClamatorClient, ClamatorModule, ClamatorStreamsService } from '../../lib/index.js';
 import { startMicroservice } from '../utils/nest-apps.js';
 import { redisUrl, TestConnections, uniquePrefix } from '../utils/redis.js';
 
@@ -142,5 +142,21 @@ describe('ClamatorModule and ClientsModule registration', () => {
     expect(client).toBeInstanceOf(ClamatorClient);
     await expect(client.call('echo', 'whoami', { tag: 'cm' })).resolves.toEqual({ served: 'cm' });
     await app.close();
+  });
+
+  it('provides ClamatorStreamsService through DI for health checks and tools', async () => {
+    const moduleRef = await Test.createTestingModule({
+      providers: [{ provide: CLAMATOR_STREAMS_OPTIONS, useValue: { keyPrefix: prefixA, redisUrl: redisUrl() } }, ClamatorStreamsService],
+    }).compile();
+    const app = await moduleRef.init();
+    const streams = app.get(ClamatorStreamsService);
+    const client = new ClamatorClient({ keyPrefix: prefixA, redisUrl: redisUrl() });
+    await client.call('echo', 'whoami', { tag: 'health' });
+    await client.close();
+    const consumers = await streams.consumers('echo');
+    expect(consumers.map((consumer) => consumer.name)).toContainEqual(expect.stringMatching(/^echo:/));
+    expect(consumers.every((consumer) => consumer.pending === 0)).toBe(true);
+    await app.close();
+    expect(streams.connection.status).not.toBe('ready');
   });
 });
