@@ -1,28 +1,10 @@
 import { Redis } from 'ioredis';
-import { ClamatorOptionsError } from '../../../lib/options/option-rules.js';
 import { ClamatorClient } from '../../../lib/client/clamator-client.js';
 import { type ClamatorClientOptions, MAX_TIMEOUT_MS, resolveClientOptions } from '../../../lib/client/clamator-client.options.js';
 import { ConnectionWatch } from './connection-watch.js';
+import { optionError, restoreRedisUrlAfterEach } from './option-error.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-/** Runs `construct` and returns the ClamatorOptionsError it threw, checking that it names `option`. */
-function optionError(construct: () => unknown, option: string): ClamatorOptionsError {
-  let thrown: unknown;
-  try {
-    construct();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(ClamatorOptionsError);
-  const error = thrown as ClamatorOptionsError;
-  expect(error).toBeInstanceOf(TypeError);
-  expect(error.owner).toBe('ClamatorClient');
-  expect(error.option).toBe(option);
-  expect(error.message).toMatch(/^ClamatorClient: /);
-  expect(error.message).toContain(`option "${option}"`);
-  return error;
-}
 
 /** Both ways a client is configured: the resolver on its own and the constructor. */
 const entryPoints: Array<[string, (options: ClamatorClientOptions) => unknown]> = [
@@ -31,11 +13,7 @@ const entryPoints: Array<[string, (options: ClamatorClientOptions) => unknown]> 
 ];
 
 describe('client options', () => {
-  const savedRedisUrl = process.env.REDIS_URL;
-  afterEach(() => {
-    if (savedRedisUrl === undefined) delete process.env.REDIS_URL;
-    else process.env.REDIS_URL = savedRedisUrl;
-  });
+  restoreRedisUrlAfterEach();
 
   describe('defaults', () => {
     it('applies the defaults of the existing peers', () => {
@@ -111,37 +89,37 @@ describe('client options', () => {
   describe.each(entryPoints)('invalid options fail at %s with an error naming the option', (_name, configure) => {
     it('keyPrefix missing, empty or not a string', () => {
       for (const keyPrefix of [undefined, '', 5, null]) {
-        optionError(() => configure({ keyPrefix } as unknown as ClamatorClientOptions), 'keyPrefix');
+        optionError(() => configure({ keyPrefix } as unknown as ClamatorClientOptions), 'keyPrefix', 'ClamatorClient');
       }
-      optionError(() => configure(undefined as unknown as ClamatorClientOptions), 'keyPrefix');
+      optionError(() => configure(undefined as unknown as ClamatorClientOptions), 'keyPrefix', 'ClamatorClient');
     });
 
     it('redisUrl with another scheme, empty or not a string', () => {
       for (const redisUrl of ['http://localhost:6379', 'localhost:6379', '', 6379]) {
-        optionError(() => configure({ keyPrefix: 'app', redisUrl } as ClamatorClientOptions), 'redisUrl');
+        optionError(() => configure({ keyPrefix: 'app', redisUrl } as ClamatorClientOptions), 'redisUrl', 'ClamatorClient');
       }
     });
 
     it('$REDIS_URL with another scheme', () => {
       process.env.REDIS_URL = 'tcp://localhost:6379';
-      optionError(() => configure({ keyPrefix: 'app' }), 'redisUrl (from $REDIS_URL)');
+      optionError(() => configure({ keyPrefix: 'app' }), 'redisUrl (from $REDIS_URL)', 'ClamatorClient');
     });
 
     it('redis that is not an ioredis connection', () => {
       for (const redis of [null, 'redis://localhost:6379', {}, { duplicate: () => ({}) }, { xadd: () => 1 }]) {
-        optionError(() => configure({ keyPrefix: 'app', redis } as unknown as ClamatorClientOptions), 'redis');
+        optionError(() => configure({ keyPrefix: 'app', redis } as unknown as ClamatorClientOptions), 'redis', 'ClamatorClient');
       }
     });
 
     it('redisOptions that is not an object', () => {
       for (const redisOptions of [null, 'db=1', ['db']]) {
-        optionError(() => configure({ keyPrefix: 'app', redisOptions } as unknown as ClamatorClientOptions), 'redisOptions');
+        optionError(() => configure({ keyPrefix: 'app', redisOptions } as unknown as ClamatorClientOptions), 'redisOptions', 'ClamatorClient');
       }
     });
 
     it('instanceId empty or not a string', () => {
       for (const instanceId of ['', 7]) {
-        optionError(() => configure({ keyPrefix: 'app', instanceId } as unknown as ClamatorClientOptions), 'instanceId');
+        optionError(() => configure({ keyPrefix: 'app', instanceId } as unknown as ClamatorClientOptions), 'instanceId', 'ClamatorClient');
       }
     });
 
@@ -153,7 +131,7 @@ describe('client options', () => {
     ];
     it.each(integerRules)('%s not an integer, negative, zero or out of range', (option, values) => {
       for (const value of values) {
-        const error = optionError(() => configure({ keyPrefix: 'app', [option]: value } as ClamatorClientOptions), option);
+        const error = optionError(() => configure({ keyPrefix: 'app', [option]: value } as ClamatorClientOptions), option, 'ClamatorClient');
         expect(error.message).toContain('must be an integer');
       }
     });

@@ -1,29 +1,10 @@
 import { Redis } from 'ioredis';
-import { ClamatorOptionsError } from '../../../lib/options/option-rules.js';
 import { ClamatorServer } from '../../../lib/server/clamator-server.js';
 import { type ClamatorServerOptions, resolveServerOptions } from '../../../lib/server/clamator-server.options.js';
 import { ConnectionWatch } from './connection-watch.js';
+import { optionError, restoreRedisUrlAfterEach } from './option-error.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-/** Runs `construct` and returns the ClamatorOptionsError it threw, checking that it names `option`. */
-function optionError(construct: () => unknown, option: string): ClamatorOptionsError {
-  let thrown: unknown;
-  try {
-    construct();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(ClamatorOptionsError);
-  const error = thrown as ClamatorOptionsError;
-  expect(error).toBeInstanceOf(TypeError);
-  expect(error.name).toBe('ClamatorOptionsError');
-  expect(error.owner).toBe('ClamatorServer');
-  expect(error.option).toBe(option);
-  expect(error.message).toMatch(/^ClamatorServer: /);
-  expect(error.message).toContain(`option "${option}"`);
-  return error;
-}
 
 /** Both ways a server is configured: the resolver on its own and the constructor. */
 const entryPoints: Array<[string, (options: ClamatorServerOptions) => unknown]> = [
@@ -32,11 +13,7 @@ const entryPoints: Array<[string, (options: ClamatorServerOptions) => unknown]> 
 ];
 
 describe('server options', () => {
-  const savedRedisUrl = process.env.REDIS_URL;
-  afterEach(() => {
-    if (savedRedisUrl === undefined) delete process.env.REDIS_URL;
-    else process.env.REDIS_URL = savedRedisUrl;
-  });
+  restoreRedisUrlAfterEach();
 
   describe('defaults', () => {
     it('applies the defaults of the existing peers', () => {
@@ -151,19 +128,19 @@ describe('server options', () => {
   describe.each(entryPoints)('invalid options fail at %s with an error naming the option', (_name, configure) => {
     it('keyPrefix missing, empty or not a string', () => {
       for (const keyPrefix of [undefined, '', 5, null, ['app']]) {
-        const error = optionError(() => configure({ keyPrefix } as unknown as ClamatorServerOptions), 'keyPrefix');
+        const error = optionError(() => configure({ keyPrefix } as unknown as ClamatorServerOptions), 'keyPrefix', 'ClamatorServer');
         expect(error.message).toContain('required');
       }
     });
 
     it('no options at all', () => {
-      optionError(() => configure(undefined as unknown as ClamatorServerOptions), 'keyPrefix');
-      optionError(() => configure(null as unknown as ClamatorServerOptions), 'keyPrefix');
+      optionError(() => configure(undefined as unknown as ClamatorServerOptions), 'keyPrefix', 'ClamatorServer');
+      optionError(() => configure(null as unknown as ClamatorServerOptions), 'keyPrefix', 'ClamatorServer');
     });
 
     it('redisUrl with another scheme, empty or not a string', () => {
       for (const redisUrl of ['http://localhost:6379', 'localhost:6379', '127.0.0.1', 'redis:/localhost', '', 6379]) {
-        const error = optionError(() => configure({ keyPrefix: 'app', redisUrl } as ClamatorServerOptions), 'redisUrl');
+        const error = optionError(() => configure({ keyPrefix: 'app', redisUrl } as ClamatorServerOptions), 'redisUrl', 'ClamatorServer');
         expect({ redisUrl, ok: error.message.includes('redis://') || error.message.includes('non-empty') }).toEqual({
           redisUrl,
           ok: true,
@@ -173,7 +150,7 @@ describe('server options', () => {
 
     it('$REDIS_URL with another scheme', () => {
       process.env.REDIS_URL = 'http://localhost:6379';
-      const error = optionError(() => configure({ keyPrefix: 'app' }), 'redisUrl (from $REDIS_URL)');
+      const error = optionError(() => configure({ keyPrefix: 'app' }), 'redisUrl (from $REDIS_URL)', 'ClamatorServer');
       expect(error.message).toContain('"http://localhost:6379"');
     });
 
@@ -188,20 +165,20 @@ describe('server options', () => {
         { xadd: () => 1 },
       ];
       for (const redis of notConnections) {
-        const error = optionError(() => configure({ keyPrefix: 'app', redis } as unknown as ClamatorServerOptions), 'redis');
+        const error = optionError(() => configure({ keyPrefix: 'app', redis } as unknown as ClamatorServerOptions), 'redis', 'ClamatorServer');
         expect(error.message).toContain('ioredis connection');
       }
     });
 
     it('redisOptions that is not an object', () => {
       for (const redisOptions of [null, 'db=1', 1, ['db']]) {
-        optionError(() => configure({ keyPrefix: 'app', redisOptions } as unknown as ClamatorServerOptions), 'redisOptions');
+        optionError(() => configure({ keyPrefix: 'app', redisOptions } as unknown as ClamatorServerOptions), 'redisOptions', 'ClamatorServer');
       }
     });
 
     it('instanceId empty or not a string', () => {
       for (const instanceId of ['', 7, null]) {
-        optionError(() => configure({ keyPrefix: 'app', instanceId } as unknown as ClamatorServerOptions), 'instanceId');
+        optionError(() => configure({ keyPrefix: 'app', instanceId } as unknown as ClamatorServerOptions), 'instanceId', 'ClamatorServer');
       }
     });
 
@@ -221,14 +198,14 @@ describe('server options', () => {
     ];
     it.each(integerRules)('%s not an integer, negative, zero or out of range', (option, values) => {
       for (const value of values) {
-        const error = optionError(() => configure({ keyPrefix: 'app', [option]: value } as ClamatorServerOptions), option);
+        const error = optionError(() => configure({ keyPrefix: 'app', [option]: value } as ClamatorServerOptions), option, 'ClamatorServer');
         expect(error.message).toContain('must be an integer');
       }
     });
   });
 
   it('requires deadConsumerIdleMs to stay well above blockMs', () => {
-    const error = optionError(() => new ClamatorServer({ keyPrefix: 'app', blockMs: 5_000, deadConsumerIdleMs: 49_999 }), 'deadConsumerIdleMs');
+    const error = optionError(() => new ClamatorServer({ keyPrefix: 'app', blockMs: 5_000, deadConsumerIdleMs: 49_999 }), 'deadConsumerIdleMs', 'ClamatorServer');
     expect(error.message).toContain('50000');
     expect(resolveServerOptions({ keyPrefix: 'app', blockMs: 5_000, deadConsumerIdleMs: 50_000 }).deadConsumerIdleMs).toBe(50_000);
   });
