@@ -76,12 +76,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     this.closing = undefined;
     this.stopped = false;
     this.stopSignal = new AbortController();
-    const connection = this.streams.connection;
-    if (!this.streams.usesInjectedConnection) {
-      connection.on('ready', () => this._status$.next('connected'));
-      connection.on('reconnecting', () => this._status$.next('reconnecting'));
-      connection.on('error', (error: Error) => this.logger.debug?.(`Redis connection error: ${error.message}`));
-    }
+    this.streams.watchConnectionState((state) => this._status$.next(state));
     this.replyConnection = this.streams.openBlockingConnection('replies');
     this.replyLoop = this.readReplies(this.replyConnection);
     this._status$.next('connected');

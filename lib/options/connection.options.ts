@@ -24,21 +24,25 @@ export interface ClamatorConnectionOptions {
   instanceId?: string;
 }
 
-/** Connection options after defaults are applied. */
-export interface ResolvedConnectionOptions {
+/** Where to connect and under which prefix, after defaults are applied. */
+export interface ResolvedConnectionSource {
   readonly keyPrefix: string;
   readonly redis: Redis | undefined;
   readonly redisUrl: string;
   readonly redisOptions: RedisOptions;
+}
+
+/** Connection options after defaults are applied. */
+export interface ResolvedConnectionOptions extends ResolvedConnectionSource {
   readonly instanceId: string;
 }
 
-/** Applies defaults to connection options and validates them. */
-export function resolveConnectionOptions(
+/** Applies defaults to the prefix and connection options and validates them. */
+export function resolveConnectionSource(
   rules: OptionRules,
-  options: ClamatorConnectionOptions,
+  options: Omit<ClamatorConnectionOptions, 'instanceId'>,
   env: NodeJS.ProcessEnv = process.env,
-): ResolvedConnectionOptions {
+): ResolvedConnectionSource {
   const keyPrefix = rules.requiredString('keyPrefix', options.keyPrefix, ' (the prefix shared with the peers, e.g. "myapp")');
   const redis = rules.redisConnection<Redis>('redis', options.redis);
   const redisUrl =
@@ -48,6 +52,15 @@ export function resolveConnectionOptions(
         ? rules.redisUrl('redisUrl (from $REDIS_URL)', env.REDIS_URL)
         : DEFAULTS.redisUrl;
   rules.object('redisOptions', options.redisOptions);
-  const instanceId = rules.optionalString('instanceId', options.instanceId, randomUUID());
-  return { keyPrefix, redis, redisUrl, redisOptions: options.redisOptions ?? {}, instanceId };
+  return { keyPrefix, redis, redisUrl, redisOptions: options.redisOptions ?? {} };
+}
+
+/** Applies defaults to connection options (instance id included) and validates them. */
+export function resolveConnectionOptions(
+  rules: OptionRules,
+  options: ClamatorConnectionOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedConnectionOptions {
+  const source = resolveConnectionSource(rules, options, env);
+  return { ...source, instanceId: rules.optionalString('instanceId', options.instanceId, randomUUID()) };
 }

@@ -73,7 +73,7 @@ export class ClamatorServer
     if (this.lifecycle !== 'idle') throw new Error('ClamatorServer: listen() was already called.');
     this.lifecycle = 'starting';
     const routes = buildRoutes(this.getHandlers());
-    this.watchConnection(this.streams.connection);
+    this.streams.watchConnectionState((state) => this._status$.next(state));
     const { instanceId, handlerTimeoutMs, maxEnvelopeBytes } = this.options;
     for (const [service, handlers] of routes) {
       const consumer = this.streams.keys.consumer(service, instanceId);
@@ -99,13 +99,6 @@ export class ClamatorServer
     if (this.lifecycle === 'starting') this.lifecycle = 'listening';
     if (routes.size === 0) this.logger.warn('No @MessagePattern or @EventPattern handlers: nothing to serve.');
     this._status$.next('connected');
-  }
-
-  private watchConnection(connection: Redis): void {
-    if (this.streams.usesInjectedConnection) return;
-    connection.on('ready', () => this._status$.next('connected'));
-    connection.on('reconnecting', () => this._status$.next('reconnecting'));
-    connection.on('error', (error: Error) => this.logger.debug?.(`Redis connection error: ${error.message}`));
   }
 
   /**

@@ -2,8 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import type { Redis } from 'ioredis';
 import { DEFAULTS, FIELD_ENVELOPE, FIELD_REPLY_TO, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
 import { ClamatorKeys } from '../protocol/keys.js';
-import { type ClamatorConnectionOptions, resolveConnectionOptions } from '../options/connection.options.js';
+import { type ClamatorConnectionOptions, resolveConnectionSource } from '../options/connection.options.js';
 import { OptionRules } from '../options/option-rules.js';
+import type { ClamatorStatus } from './connection-status.js';
 import { RedisConnections } from './redis-connections.js';
 import { REMOVE_IDLE_CONSUMER_SCRIPT } from './remove-idle-consumer.script.js';
 import {
@@ -58,7 +59,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
 
   constructor(@Inject(CLAMATOR_STREAMS_OPTIONS) options: ClamatorStreamsOptions) {
     const rules = new OptionRules('ClamatorStreamsService');
-    const connection = resolveConnectionOptions(rules, { ...options, instanceId: 'unused' });
+    const connection = resolveConnectionSource(rules, options);
     const replyStreamMaxLen = rules.integer('replyStreamMaxLen', options.replyStreamMaxLen, DEFAULTS.replyStreamMaxLen, 1);
     const replyStreamTtlMs = rules.integer('replyStreamTtlMs', options.replyStreamTtlMs, DEFAULTS.replyStreamTtlMs, 1000, Number.MAX_SAFE_INTEGER, 'milliseconds');
     this.keys = new ClamatorKeys(connection.keyPrefix);
@@ -73,9 +74,15 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
     return this.connections.command;
   }
 
-  /** True when the command connection was injected (and so is never closed here). */
-  get usesInjectedConnection(): boolean {
-    return this.connections.isInjected;
+  /**
+   * Reports `connected` / `reconnecting` as the command connection opened here comes and goes.
+   * An injected connection's state is its owner's business: read loops report what they see instead.
+   */
+  watchConnectionState(report: (state: ClamatorStatus) => void): void {
+    if (this.connections.isInjected) return;
+    const connection = this.connection;
+    connection.on('ready', () => report('connected'));
+    connection.on('reconnecting', () => report('reconnecting'));
   }
 
   /** Opens a dedicated connection for a blocking read loop; close it with `closeBlockingConnection`. */
