@@ -101,7 +101,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     const lost = this.lostConnectionState();
     if (lost) throw new ClamatorTransportError(`Could not queue notification ${service}.${method}: the Redis connection is ${lost}.`);
     try {
-      await this.streams.addNotification(service, encodeNotification(service, method, params));
+      await this.streams.sendNotification(service, encodeNotification(service, method, params));
     } catch (error) {
       throw new ClamatorTransportError(`Could not queue notification ${service}.${method}: ${(error as Error).message}`, { cause: error });
     }
@@ -140,7 +140,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
       const lost = this.lostConnectionState();
       if (lost) return reject(new ClamatorTransportError(`Could not send ${qualified}: the Redis connection is ${lost}.`));
       this.pending.add({ id, method: qualified, timeoutMs: timeout, deadline: Date.now() + timeout, resolve, reject });
-      this.streams.addRequest(service, encodeRequest(service, method, params, id), this.replyStream).catch((error: Error) => {
+      this.streams.sendRequest(service, encodeRequest(service, method, params, id), this.replyStream, (error) => {
         this.pending.take(id)?.reject(new ClamatorTransportError(`Could not send ${qualified}: ${error.message}`, { cause: error }));
       });
     };

@@ -20,6 +20,7 @@ import {
   parsePendingSummaryMinId,
   parseReadReply,
 } from './stream-replies.js';
+import { AppendBatcher } from './append-batcher.js';
 import { WriteBatcher } from './write-batcher.js';
 
 /** Injection token of the options of a `ClamatorStreamsService` provided through Nest's DI. */
@@ -54,6 +55,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   readonly keys: ClamatorKeys;
   private readonly connections: RedisConnections;
   private readonly writer: WriteBatcher;
+  private readonly appender: AppendBatcher;
   private readonly logger = new Logger('ClamatorStreams');
   private closing: Promise<void> | undefined;
 
@@ -64,9 +66,8 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
     const replyStreamTtlMs = rules.integer('replyStreamTtlMs', options.replyStreamTtlMs, DEFAULTS.replyStreamTtlMs, 1000, Number.MAX_SAFE_INTEGER, 'milliseconds');
     this.keys = new ClamatorKeys(connection.keyPrefix);
     this.connections = new RedisConnections(connection, options.connectionName ?? 'clamator');
-    this.writer = new WriteBatcher(() => this.connection, replyStreamMaxLen, replyStreamTtlMs, (message, ids) =>
-      this.logger.error(`${message} (entries ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''})`),
-    );
+    this.writer = new WriteBatcher(() => this.connection, replyStreamMaxLen, replyStreamTtlMs, this.logger);
+    this.appender = new AppendBatcher(() => this.connection, this.logger);
   }
 
   /** The connection for non-blocking commands: the injected one, or one opened on first use. */
@@ -162,6 +163,33 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
       this.keys.commandStream(service), '*', FIELD_TYPE, TYPE_RPC, FIELD_ENVELOPE, envelope, FIELD_REPLY_TO, replyTo,
     );
     return id as string;
+  }
+
+  /**
+   * Appends a request together with the others sent in the same tick (one command for all of them);
+   * `onFailure` is called when it could not be written. The entry is the same as `addRequest` writes.
+   */
+  sendRequest(service: string, envelope: string, replyTo: string, onFailure: (error: Error) => void): void {
+    this.appender.append({
+      streamKey: this.keys.commandStream(service),
+      envelope,
+      replyTo,
+      settle: (error) => {
+        if (error) onFailure(error);
+      },
+    });
+  }
+
+  /** Appends a notification together with the others sent in the same tick; resolves once Redis accepted it. */
+  sendNotification(service: string, envelope: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.appender.append({
+        streamKey: this.keys.commandStream(service),
+        envelope,
+        replyTo: undefined,
+        settle: (error) => (error ? reject(error) : resolve()),
+      });
+    });
   }
 
   /** Appends a notification (no `reply-to`); returns the entry id. */
@@ -288,15 +316,14 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
     await this.connection.del(key);
   }
 
-  /** Resolves when every queued reply and acknowledgement has been sent. */
-  flushWrites(): Promise<void> {
-    return this.writer.drain();
+  /** Resolves when every queued reply, acknowledgement, request and notification has been sent. */
+  async flushWrites(): Promise<void> {
+    await Promise.all([this.writer.drain(), this.appender.drain()]);
   }
 
   /** Sends what is queued, then closes the connections opened here. Idempotent. */
   close(): Promise<void> {
-    this.closing ??= this.writer
-      .drain()
+    this.closing ??= this.flushWrites()
       .finally(() => this.connections.close())
       .finally(() => {
         this.closing = undefined;

@@ -1,40 +1,40 @@
+import type { LoggerService } from '@nestjs/common';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { FIELD_ENVELOPE, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
-
-/** What one handled entry leaves to write: maybe a reply, always an acknowledgement. */
-interface PendingWrite {
-  readonly streamKey: string;
-  readonly group: string;
-  readonly entryId: string;
-  readonly replyTo: string | undefined;
-  readonly envelope: string | undefined;
-}
-
-/** Receives the outcome of a flush (for logging); never throws. */
-export type WriteFailureListener = (message: string, entryIds: readonly string[]) => void;
+import { isNoScriptError, isScriptRefusedError } from './redis-script.js';
+import {
+  type HandledEntryWrite,
+  parseScriptFailures,
+  REPLY_AND_ACK_SCRIPT,
+  replyAndAckCall,
+  type ScriptFailure,
+} from './reply-and-ack.script.js';
 
 /**
  * Collects the replies and acknowledgements of entries finished before the next tick (all the
  * entries of a read whose handlers need no I/O finish in one chain of promise jobs) and sends them
- * in one pipeline: every reply XADD (with its stream's expiry refreshed once), then one XACK per
- * command stream. Replies precede the acknowledgement of their entry in the pipeline, so an entry
- * is never acknowledged before its reply was written.
+ * as one command: a script that writes every reply, refreshes each reply stream's expiry and then
+ * acknowledges the entries (`REPLY_AND_ACK_SCRIPT`). One command instead of one per reply is most
+ * of what a reply costs the server and Redis. A lone entry, or every batch where Redis refuses
+ * scripts, goes as a pipeline of XADD, PEXPIRE and XACK instead, replies first, so that an entry
+ * is never acknowledged before its reply.
  *
  * A read loop about to read again can take the batch along (`sendBefore`): the writes and its next
  * XREADGROUP then leave in one write on its own connection. While a loop gathers (`hold`), the
  * batch waits for it instead of being flushed on the command connection.
  */
 export class WriteBatcher {
-  private batch: PendingWrite[] = [];
+  private batch: HandledEntryWrite[] = [];
   private scheduled = false;
   private holds = 0;
+  private scripted = true;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly connection: () => Redis,
     private readonly replyStreamMaxLen: number,
     private readonly replyStreamTtlMs: number,
-    private readonly onFailure: WriteFailureListener,
+    private readonly logger: LoggerService,
   ) {}
 
   /** Queues a reply (when `replyTo` is set) and the acknowledgement of `entryId`; `drain()` waits for them. */
@@ -66,14 +66,17 @@ export class WriteBatcher {
   async sendBefore(connection: Redis, read: (pipeline: ChainableCommander) => void): Promise<unknown> {
     const batch = this.batch;
     this.batch = [];
+    const scripted = this.scripts(batch);
     const pipeline = connection.pipeline();
-    this.appendWrites(pipeline, batch);
+    if (scripted) REPLY_AND_ACK_SCRIPT.addTo(pipeline, this.scriptCall(batch));
+    else this.appendPlainWrites(pipeline, batch);
     read(pipeline);
     const sent = pipeline.exec();
     this.track(sent);
     const results = (await sent) ?? [];
     const last = results.pop();
-    this.report(batch, results);
+    if (scripted) this.afterScript(batch, results[0] ?? [new Error('pipeline returned no reply for the writes'), null]);
+    else this.reportPlain(batch, results);
     if (!last) throw new Error('pipeline returned no reply for the read');
     if (last[0]) throw last[0];
     return last[1];
@@ -82,7 +85,8 @@ export class WriteBatcher {
   /** Resolves when everything queued so far has been sent. */
   async drain(): Promise<void> {
     if (this.batch.length > 0) this.flushBatch(true);
-    await Promise.allSettled(this.inFlight);
+    // A batch re-sent after NOSCRIPT or a refusal is tracked while the first attempt settles: wait until none is left.
+    while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight);
   }
 
   private schedule(): void {
@@ -97,13 +101,62 @@ export class WriteBatcher {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
-    const pipeline = this.connection().pipeline();
-    this.appendWrites(pipeline, batch);
-    const sent = pipeline.exec().then(
-      (results) => this.report(batch, results ?? []),
-      (error: Error) => this.onFailure(`reply/ack pipeline failed: ${error.message}`, batch.map((w) => w.entryId)),
+    if (this.scripts(batch)) this.sendScripted(batch);
+    else this.sendPlain(batch);
+  }
+
+  /**
+   * Whether a batch goes as the script. A lone entry does not: Redis spends a few microseconds
+   * more on a script call than on its three plain commands, on the path a lone caller waits on.
+   */
+  private scripts(batch: readonly HandledEntryWrite[]): boolean {
+    return this.scripted && batch.length > 1;
+  }
+
+  private scriptCall(batch: readonly HandledEntryWrite[]) {
+    return replyAndAckCall(batch, this.replyStreamMaxLen, this.replyStreamTtlMs);
+  }
+
+  private sendScripted(batch: HandledEntryWrite[]): void {
+    this.track(
+      REPLY_AND_ACK_SCRIPT.run(this.connection(), this.scriptCall(batch)).then(
+        (reply) => this.reportScript(batch, reply),
+        (error: Error) => this.afterScript(batch, [error, null]),
+      ),
     );
-    this.track(sent);
+  }
+
+  /** Handles the outcome of a script run that went out in a pipeline (or failed on its own). */
+  private afterScript(batch: HandledEntryWrite[], [error, reply]: [Error | null, unknown]): void {
+    if (!error) {
+      this.reportScript(batch, reply);
+    } else if (isNoScriptError(error)) {
+      // Redis lost its script cache (restart, SCRIPT FLUSH); nothing ran. `run` sends the body along.
+      this.sendScripted(batch);
+    } else if (isScriptRefusedError(error)) {
+      // Nothing ran: send the same writes as plain commands, and from now on always.
+      if (this.scripted) {
+        this.scripted = false;
+        this.logger.warn(
+          `Redis refused the reply script (${error.message}); sending replies and acknowledgements as separate commands. ` +
+            'Grant +evalsha and +eval for one command per batch (README, "Security").',
+        );
+      }
+      this.sendPlain(batch);
+    } else {
+      this.fail(`reply/ack script failed: ${error.message}`, batch);
+    }
+  }
+
+  private sendPlain(batch: HandledEntryWrite[]): void {
+    const pipeline = this.connection().pipeline();
+    this.appendPlainWrites(pipeline, batch);
+    this.track(
+      pipeline.exec().then(
+        (results) => this.reportPlain(batch, results ?? []),
+        (error: Error) => this.fail(`reply/ack pipeline failed: ${error.message}`, batch),
+      ),
+    );
   }
 
   private track(sent: Promise<unknown>): void {
@@ -111,7 +164,7 @@ export class WriteBatcher {
     this.inFlight.add(tracked);
   }
 
-  private appendWrites(pipeline: ChainableCommander, batch: PendingWrite[]): void {
+  private appendPlainWrites(pipeline: ChainableCommander, batch: readonly HandledEntryWrite[]): void {
     if (batch.length === 0) return;
     const acks = new Map<string, { group: string; ids: string[] }>();
     const replyKeys = new Set<string>();
@@ -128,10 +181,20 @@ export class WriteBatcher {
     for (const [key, { group, ids }] of acks) pipeline.xack(key, group, ...ids);
   }
 
-  private report(batch: PendingWrite[], results: Array<[Error | null, unknown]>): void {
+  private reportScript(batch: readonly HandledEntryWrite[], reply: unknown): void {
+    const failures: ScriptFailure[] = parseScriptFailures(reply);
+    if (failures.length === 0) return;
+    const messages = [...new Set(failures.map((failure) => `${failure.at}: ${failure.message}`))];
+    this.fail(`reply/ack writes failed: ${messages.join('; ')}`, batch);
+  }
+
+  private reportPlain(batch: readonly HandledEntryWrite[], results: Array<[Error | null, unknown]>): void {
     const errors = results.filter(([error]) => error).map(([error]) => (error as Error).message);
-    if (errors.length > 0) {
-      this.onFailure(`reply/ack pipeline: ${[...new Set(errors)].join('; ')}`, batch.map((w) => w.entryId));
-    }
+    if (errors.length > 0) this.fail(`reply/ack pipeline: ${[...new Set(errors)].join('; ')}`, batch);
+  }
+
+  private fail(message: string, batch: readonly HandledEntryWrite[]): void {
+    const ids = batch.map((write) => write.entryId);
+    this.logger.error(`${message} (entries ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''})`);
   }
 }

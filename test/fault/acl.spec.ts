@@ -1,4 +1,5 @@
-import { Controller, type INestMicroservice } from '@nestjs/common';
+import { jest } from '@jest/globals';
+import { Controller, type INestMicroservice, Logger } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { Redis } from 'ioredis';
 import { ClamatorClient } from '../../lib/index.js';
@@ -10,13 +11,15 @@ import { consumersOf, pendingCount } from './fault-helpers.js';
  * Every command the transport sends, and nothing else. HELLO (RESP3 + AUTH) and QUIT need no
  * permission (Redis flags them no-auth). INFO is ioredis's ready check and CLIENT SETNAME names the
  * connections: both optional, but without them ioredis warns on every connect or the names are lost.
- * EVAL runs the script that removes a dead consumer atomically (its XINFO and XGROUP need the rules above).
+ * EVAL runs the script that removes a dead consumer atomically (its XINFO and XGROUP need the rules above);
+ * EVALSHA runs the scripts that write a batch of requests, or of replies and acknowledgements, in one
+ * command (EVAL sends one of them again after Redis lost its script cache).
  * CLIENT ID and CLIENT UNBLOCK let a closing server end its blocked reads cleanly.
  */
 const TRANSPORT_COMMANDS = [
   '+xadd', '+xreadgroup', '+xread', '+xack', '+xautoclaim', '+xclaim', '+xpending', '+xtrim',
   '+xgroup|create', '+xgroup|delconsumer', '+xinfo|groups', '+xinfo|consumers',
-  '+pexpire', '+del', '+eval', '+info', '+client|setname', '+client|id', '+client|unblock',
+  '+pexpire', '+del', '+eval', '+evalsha', '+info', '+client|setname', '+client|id', '+client|unblock',
 ];
 
 const notified: number[] = [];
@@ -94,6 +97,8 @@ describe('a least-privilege ACL user', () => {
     app = started.app;
 
     await expect(orphaned).resolves.toBe(42);
+    // Batched writes then go through EVAL once, to put their scripts back in the cache.
+    await admin.script('FLUSH');
     const sums = await Promise.all(Array.from({ length: 300 }, (_, i) => caller.call<number>('acl', 'add', { a: i, b: 1 })));
     expect(sums).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
     // Longer than consumerClaimIdleMs: the server keeps its claim fresh (XCLAIM ... JUSTID) while it runs.
@@ -112,5 +117,42 @@ describe('a least-privilege ACL user', () => {
 
     const denied = (await admin.acl('LOG')) as unknown[][];
     expect(denied.map((entry) => entry.map(String).join(' '))).toEqual([]);
+  }, 60_000);
+
+  it('without +eval and +evalsha still carries calls and notifications, one command per write', async () => {
+    const keyPrefix = uniquePrefix('fault-acl-noscript');
+    const withoutScripts = TRANSPORT_COMMANDS.filter((rule) => rule !== '+eval' && rule !== '+evalsha');
+    redis = await OwnRedis.start(['--user', 'clamator', 'on', '>clamator-secret', 'resetkeys', `~${keyPrefix}:*`, 'resetchannels', '-@all', ...withoutScripts]);
+    const admin = new Redis(redis.url);
+    probes.push(admin);
+    const url = `redis://clamator:clamator-secret@127.0.0.1:${redis.port}`;
+    const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      ({ app } = await startMicroservice([AclController], { keyPrefix, redisUrl: url, blockMs: 100, concurrency: 8 }));
+      client = new ClamatorClient({ keyPrefix, redisUrl: url });
+      const caller = client;
+      const sums = await Promise.all(Array.from({ length: 200 }, (_, i) => caller.call<number>('acl', 'add', { a: i, b: 1 })));
+      expect(sums).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      notified.length = 0;
+      await Promise.all([1, 2, 3].map((n) => caller.notify('acl', 'note', { n })));
+      await waitFor(() => notified.length === 3, 5000, 'the notifications');
+      expect(await pendingCount(admin, keyPrefix, 'acl')).toBe(0);
+
+      const warned = warnings.mock.calls.map(([message]) => String(message));
+      expect(warned.filter((message) => message.includes('refused the batching script'))).toHaveLength(1);
+      expect(warned.filter((message) => message.includes('refused the reply script'))).toHaveLength(1);
+      // Only the first attempts (each batcher stops trying after its first refusal), and nothing else denied.
+      const denied = ((await admin.acl('LOG')) as unknown[][]).map((entry) => {
+        const fields = new Map<string, unknown>();
+        for (let i = 0; i + 1 < entry.length; i += 2) fields.set(String(entry[i]), entry[i + 1]);
+        return { object: String(fields.get('object')), count: Number(fields.get('count')) };
+      });
+      expect(new Set(denied.map(({ object }) => object))).toEqual(new Set(['evalsha']));
+      const attempts = denied.reduce((sum, { count }) => sum + count, 0);
+      expect(attempts).toBeGreaterThanOrEqual(2);
+      expect(attempts).toBeLessThanOrEqual(4);
+    } finally {
+      warnings.mockRestore();
+    }
   }, 60_000);
 });

@@ -1,0 +1,47 @@
+import { FIELD_ENVELOPE, FIELD_REPLY_TO, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
+import { RedisScript, type ScriptCall } from './redis-script.js';
+
+/** A request or notification waiting to be appended to its command stream. */
+export interface OutgoingEntry {
+  readonly streamKey: string;
+  readonly envelope: string;
+  /** The reply stream of a request; `undefined` for a notification. */
+  readonly replyTo: string | undefined;
+  /** Called once the entry went in (no argument) or could not be written. */
+  readonly settle: (error?: Error) => void;
+}
+
+/**
+ * Appends several requests and notifications in one command, each exactly as a lone XADD would
+ * write it (same fields, same order). Each XADD runs under `pcall`, so one failing stream does not
+ * stop the others and its caller learns which entry failed.
+ *
+ * KEYS = the command stream of each entry (repeats allowed). ARGV = per entry: the envelope, then
+ * its reply stream or "" for a notification (a reply stream name is never empty).
+ * Returns a flat list of failures: entry position (1-based), error message, ...
+ */
+export const APPEND_ENTRIES_SCRIPT = new RedisScript(`
+local failed = {}
+for i = 1, #KEYS do
+  local envelope, replyTo = ARGV[2 * i - 1], ARGV[2 * i]
+  local added
+  if replyTo == '' then
+    added = redis.pcall('XADD', KEYS[i], '*', '${FIELD_TYPE}', '${TYPE_RPC}', '${FIELD_ENVELOPE}', envelope)
+  else
+    added = redis.pcall('XADD', KEYS[i], '*', '${FIELD_TYPE}', '${TYPE_RPC}', '${FIELD_ENVELOPE}', envelope, '${FIELD_REPLY_TO}', replyTo)
+  end
+  if type(added) == 'table' and added.err then
+    failed[#failed + 1] = i
+    failed[#failed + 1] = added.err
+  end
+end
+return failed
+`);
+
+/** The arguments of `APPEND_ENTRIES_SCRIPT` for a batch. */
+export function appendEntriesCall(batch: readonly OutgoingEntry[]): ScriptCall {
+  const argv: Array<string | number> = [];
+  for (const entry of batch) argv.push(entry.streamKey);
+  for (const entry of batch) argv.push(entry.envelope, entry.replyTo ?? '');
+  return { keyCount: batch.length, argv };
+}

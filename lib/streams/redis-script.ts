@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import type { ChainableCommander, Redis } from 'ioredis';
+
+/** Arguments of one script run: the keys it touches (declared, as ACLs and Redis require) and its other arguments. */
+export interface ScriptCall {
+  /** How many leading `argv` items are key names (Redis's `numkeys`). */
+  readonly keyCount: number;
+  /** The key names, then the other arguments. */
+  readonly argv: ReadonlyArray<string | number>;
+}
+
+/** True for the reply Redis gives when its script cache lacks the script (nothing ran). */
+export function isNoScriptError(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/**
+ * True when Redis refuses to run scripts for this connection at all: the ACL user lacks
+ * `+evalsha` / `+eval`, or the server has scripting disabled. Nothing ran; plain commands may still be allowed.
+ */
+export function isScriptRefusedError(error: unknown): boolean {
+  return error instanceof Error && (error.message.startsWith('NOPERM') || error.message.startsWith('ERR unknown command'));
+}
+
+/**
+ * A Lua script run by its SHA1 (`EVALSHA`), so that the body crosses the wire only when Redis has
+ * not cached it yet (first use, after a restart or `SCRIPT FLUSH`): then `EVAL` sends it once.
+ */
+export class RedisScript {
+  /** SHA1 of the source, as Redis names cached scripts. */
+  readonly sha: string;
+
+  constructor(readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  /** Runs the script; falls back to `EVAL` when Redis does not know it (`NOSCRIPT` means it did not run). */
+  async run(connection: Redis, call: ScriptCall): Promise<unknown> {
+    try {
+      return await connection.evalsha(this.sha, call.keyCount, ...call.argv);
+    } catch (error) {
+      if (!isNoScriptError(error)) throw error;
+      return connection.eval(this.source, call.keyCount, ...call.argv);
+    }
+  }
+
+  /** Queues an `EVALSHA` of the script in a pipeline; a `NOSCRIPT` result is the caller's to retry with `run`. */
+  addTo(pipeline: ChainableCommander, call: ScriptCall): void {
+    pipeline.evalsha(this.sha, call.keyCount, ...call.argv);
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Batched writes on real Redis: the requests and notifications a client sends in one tick, and the
+ * replies and acknowledgements of a server's batch, each go in as one script call; the entries are
+ * the same as lone XADDs write; a flushed script cache is recovered from; one write that fails is
+ * reported for its own entry without losing the others.
+ */
+import { jest } from '@jest/globals';
+import { Controller, type INestMicroservice, Logger } from '@nestjs/common';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { Redis } from 'ioredis';
+import { ClamatorClient, ClamatorTransportError } from '../../lib/index.js';
+import { APPEND_ENTRIES_SCRIPT } from '../../lib/streams/append-entries.script.js';
+import { REPLY_AND_ACK_SCRIPT } from '../../lib/streams/reply-and-ack.script.js';
+import { startMicroservice } from '../utils/nest-apps.js';
+import { allEntries, envelopeOf, readEntries, waitAllAcknowledged } from '../utils/raw-peer.js';
+import { OwnRedis, uniquePrefix, waitFor } from '../utils/redis.js';
+
+const noted: number[] = [];
+
+@Controller()
+class BatchController {
+  @MessagePattern('batch.add')
+  add(@Payload() { a, b }: { a: number; b: number }) {
+    return a + b;
+  }
+
+  @EventPattern<string>('batch.note')
+  note(@Payload() { n }: { n: number }) {
+    noted.push(n);
+  }
+}
+
+/** How often Redis ran `command` since the last CONFIG RESETSTAT (commands run by scripts count too). */
+async function commandCalls(admin: Redis, command: string): Promise<number> {
+  const match = new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(await admin.info('commandstats'));
+  return match ? Number(match[1]) : 0;
+}
+
+const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
+
+describe('batched writes', () => {
+  const keyPrefix = uniquePrefix('batched');
+  const commandStream = `${keyPrefix}:cmds:batch`;
+  let redis: OwnRedis;
+  let admin: Redis;
+  let blocking: Redis;
+  let app: INestMicroservice | undefined;
+  let client: ClamatorClient | undefined;
+
+  beforeAll(async () => {
+    // A Redis of our own: the test resets its statistics and flushes its script cache.
+    redis = await OwnRedis.start();
+    admin = new Redis(redis.url);
+    blocking = new Redis(redis.url);
+    ({ app } = await startMicroservice([BatchController], {
+      keyPrefix,
+      redisUrl: redis.url,
+      concurrency: 16,
+      blockMs: 100,
+      maintenanceIntervalMs: 600_000,
+    }));
+    client = new ClamatorClient({ keyPrefix, redisUrl: redis.url });
+    await client.call('batch', 'add', { a: 0, b: 0 });
+  });
+
+  afterAll(async () => {
+    try {
+      await client?.close();
+      await app?.close();
+      admin.disconnect();
+      blocking.disconnect();
+    } finally {
+      await redis.kill();
+    }
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it('sends the calls of one tick as one script call, and answers a read batch with few', async () => {
+    const caller = client as ClamatorClient;
+    await admin.config('RESETSTAT');
+    const sums = await Promise.all(range(40).map((i) => caller.call<number>('batch', 'add', { a: i, b: 1 })));
+    expect(sums).toEqual(range(40, 1));
+
+    // 40 requests and 40 replies were written (XADDs run by scripts count), by far fewer commands.
+    expect(await commandCalls(admin, 'xadd')).toBe(80);
+    const scriptRuns = await commandCalls(admin, 'evalsha');
+    expect(scriptRuns).toBeGreaterThanOrEqual(2);
+    expect(scriptRuns).toBeLessThanOrEqual(12);
+    await waitAllAcknowledged(admin, commandStream, 'batch');
+  });
+
+  it('writes each batched entry exactly as a lone XADD does, and refreshes the reply stream expiry', async () => {
+    const caller = client as ClamatorClient;
+    const before = await allEntries(admin, commandStream);
+    await Promise.all([
+      caller.call('batch', 'add', { a: 1, b: 2 }),
+      caller.notify('batch', 'note', { n: 1 }),
+      caller.call('batch', 'add', { a: 3, b: 4 }),
+    ]);
+    const written = (await allEntries(admin, commandStream)).slice(before.length);
+    expect(written).toHaveLength(3);
+    for (const entry of written) {
+      const names = entry.fields.filter((_, i) => i % 2 === 0);
+      const envelope = envelopeOf(entry);
+      if (envelope.method === 'batch.add') {
+        expect(names).toEqual(['type', 'envelope', 'reply-to']);
+        expect(entry.fields[5]).toBe(caller.replyStream);
+      } else {
+        expect(envelope).toEqual({ jsonrpc: '2.0', method: 'batch.note', params: { n: 1 } });
+        expect(names).toEqual(['type', 'envelope']);
+      }
+      expect(entry.fields[1]).toBe('rpc');
+    }
+    expect(written.filter((entry) => envelopeOf(entry).method === 'batch.add')).toHaveLength(2);
+
+    const replies = await allEntries(admin, caller.replyStream);
+    expect(replies.at(-1)?.fields.filter((_, i) => i % 2 === 0)).toEqual(['type', 'envelope']);
+    const ttl = await admin.pttl(caller.replyStream);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(600_000);
+  });
+
+  it('keeps answering after Redis lost its script cache (SCRIPT FLUSH)', async () => {
+    const caller = client as ClamatorClient;
+    await admin.script('FLUSH');
+    noted.length = 0;
+    const [sums] = await Promise.all([
+      Promise.all(range(30).map((i) => caller.call<number>('batch', 'add', { a: i, b: 10 }))),
+      Promise.all(range(10).map((n) => caller.notify('batch', 'note', { n }))),
+    ]);
+    expect(sums).toEqual(range(30, 10));
+    await waitFor(() => noted.length === 10, 5000, 'the notifications');
+    expect([...noted].sort((x, y) => x - y)).toEqual(range(10));
+    expect(await admin.script('EXISTS', APPEND_ENTRIES_SCRIPT.sha, REPLY_AND_ACK_SCRIPT.sha)).toEqual([1, 1]);
+    await waitAllAcknowledged(admin, commandStream, 'batch');
+  });
+
+  it('fails only the entry whose command stream cannot be written, not the others sent with it', async () => {
+    const caller = client as ClamatorClient;
+    await admin.set(`${keyPrefix}:cmds:broken`, 'not a stream');
+    noted.length = 0;
+    const outcomes = await Promise.allSettled([
+      caller.call<number>('batch', 'add', { a: 1, b: 1 }),
+      caller.call('broken', 'any', {}),
+      caller.notify('batch', 'note', { n: 5 }),
+      caller.notify('broken', 'any', {}),
+      caller.call<number>('batch', 'add', { a: 2, b: 2 }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(outcomes[0]).toEqual({ status: 'fulfilled', value: 2 });
+    expect(outcomes[4]).toEqual({ status: 'fulfilled', value: 4 });
+    for (const index of [1, 3]) {
+      const { reason } = outcomes[index] as PromiseRejectedResult;
+      expect(reason).toBeInstanceOf(ClamatorTransportError);
+      expect((reason as Error).message).toMatch(/broken.any.*WRONGTYPE/);
+    }
+    await waitFor(() => noted.includes(5), 5000, 'the notification sent with the failed ones');
+  });
+
+  it('reports a reply that cannot be written, acknowledges its entry and still delivers the other replies', async () => {
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const taken = `${keyPrefix}:replies:taken`;
+    const open = `${keyPrefix}:replies:open`;
+    await admin.set(taken, 'not a stream');
+    const request = (id: string, replyTo: string) => [
+      'type', 'rpc', 'envelope', JSON.stringify({ jsonrpc: '2.0', method: 'batch.add', params: { a: 20, b: 22 }, id }), 'reply-to', replyTo,
+    ];
+    // Both in one write, so that one read and one reply batch take them.
+    await admin.multi().xadd(commandStream, '*', ...request('to-taken', taken)).xadd(commandStream, '*', ...request('to-open', open)).exec();
+
+    const [reply] = await readEntries(blocking, open, 1);
+    expect(envelopeOf(reply)).toEqual({ jsonrpc: '2.0', id: 'to-open', result: 42 });
+    await waitAllAcknowledged(admin, commandStream, 'batch');
+    await waitFor(() => errors.mock.calls.some(([message]) => /WRONGTYPE/.test(String(message))), 5000, 'the error logged');
+    const logged = errors.mock.calls.map(([message]) => String(message)).find((message) => /WRONGTYPE/.test(message));
+    expect(logged).toContain(taken);
+    expect(await admin.get(taken)).toBe('not a stream');
+  });
+});

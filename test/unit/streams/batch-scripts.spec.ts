@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, type OutgoingEntry } from '../../../lib/streams/append-entries.script.js';
+import { isNoScriptError, isScriptRefusedError } from '../../../lib/streams/redis-script.js';
+import {
+  ACK_CHUNK,
+  type HandledEntryWrite,
+  parseScriptFailures,
+  REPLY_AND_ACK_SCRIPT,
+  replyAndAckCall,
+} from '../../../lib/streams/reply-and-ack.script.js';
+
+const write = (streamKey: string, entryId: string, replyTo?: string, envelope?: string): HandledEntryWrite => ({
+  streamKey,
+  group: streamKey.split(':').at(-1) as string,
+  entryId,
+  replyTo,
+  envelope,
+});
+
+describe('replyAndAckCall', () => {
+  it('declares every reply stream, then every command stream, as keys', () => {
+    const call = replyAndAckCall(
+      [write('p:cmds:a', '1-0', 'p:replies:x', '{"r":1}'), write('p:cmds:b', '2-0'), write('p:cmds:a', '3-0', 'p:replies:x', '{"r":3}')],
+      1024,
+      600_000,
+    );
+    expect(call.keyCount).toBe(4);
+    expect(call.argv.slice(0, 4)).toEqual(['p:replies:x', 'p:replies:x', 'p:cmds:a', 'p:cmds:b']);
+  });
+
+  it('passes MAXLEN, expiry and the envelopes in reply order, then each group with its ids', () => {
+    const call = replyAndAckCall(
+      [write('p:cmds:a', '1-0', 'p:replies:x', '{"r":1}'), write('p:cmds:b', '2-0'), write('p:cmds:a', '3-0', 'p:replies:y', '{"r":3}')],
+      1024,
+      600_000,
+    );
+    expect(call.argv.slice(call.keyCount)).toEqual([1024, 600_000, 2, '{"r":1}', '{"r":3}', 'a', 2, '1-0', '3-0', 'b', 1, '2-0']);
+  });
+
+  it('acknowledges entries without a reply (notifications) with no reply key', () => {
+    const call = replyAndAckCall([write('p:cmds:a', '1-0'), write('p:cmds:a', '1-1')], 10, 1000);
+    expect(call).toEqual({ keyCount: 1, argv: ['p:cmds:a', 10, 1000, 0, 'a', 2, '1-0', '1-1'] });
+  });
+
+  it('acknowledges in chunks the script can unpack', () => {
+    expect(ACK_CHUNK).toBeLessThanOrEqual(1000);
+    expect(REPLY_AND_ACK_SCRIPT.source).toContain(`first + ${ACK_CHUNK - 1}`);
+  });
+});
+
+describe('appendEntriesCall', () => {
+  const entry = (streamKey: string, envelope: string, replyTo?: string): OutgoingEntry => ({
+    streamKey,
+    envelope,
+    replyTo,
+    settle: () => undefined,
+  });
+
+  it('declares the command stream of each entry and passes envelope and reply stream in pairs', () => {
+    const call = appendEntriesCall([entry('p:cmds:a', '{"n":1}', 'p:replies:c'), entry('p:cmds:b', '{"n":2}'), entry('p:cmds:a', '{"n":3}', 'p:replies:c')]);
+    expect(call).toEqual({
+      keyCount: 3,
+      argv: ['p:cmds:a', 'p:cmds:b', 'p:cmds:a', '{"n":1}', 'p:replies:c', '{"n":2}', '', '{"n":3}', 'p:replies:c'],
+    });
+  });
+
+  it('writes the wire fields in the order peers write them', () => {
+    expect(APPEND_ENTRIES_SCRIPT.source).toContain(`'*', 'type', 'rpc', 'envelope', envelope, 'reply-to', replyTo)`);
+    expect(APPEND_ENTRIES_SCRIPT.source).toContain(`'*', 'type', 'rpc', 'envelope', envelope)`);
+    expect(REPLY_AND_ACK_SCRIPT.source).toContain(`'MAXLEN', '~', maxLen, '*', 'type', 'rpc', 'envelope', ARGV[3 + i])`);
+  });
+});
+
+describe('parseScriptFailures', () => {
+  it('reads the flat list of position (or key) and message', () => {
+    expect(parseScriptFailures([2, 'WRONGTYPE Operation against a key holding the wrong kind of value', 'p:x', 'OOM'])).toEqual([
+      { at: '2', message: 'WRONGTYPE Operation against a key holding the wrong kind of value' },
+      { at: 'p:x', message: 'OOM' },
+    ]);
+  });
+
+  it('finds no failure in an empty or unexpected reply', () => {
+    expect(parseScriptFailures([])).toEqual([]);
+    expect(parseScriptFailures(null)).toEqual([]);
+    expect(parseScriptFailures(0)).toEqual([]);
+  });
+});
+
+describe('RedisScript', () => {
+  it('is named by the SHA1 of its source, as Redis names cached scripts', () => {
+    for (const script of [REPLY_AND_ACK_SCRIPT, APPEND_ENTRIES_SCRIPT]) {
+      expect(script.sha).toBe(createHash('sha1').update(script.source).digest('hex'));
+      expect(script.sha).toMatch(/^[0-9a-f]{40}$/);
+    }
+  });
+
+  it('tells a missing script from a refused one', () => {
+    const noScript = new Error('NOSCRIPT No matching script. Please use EVAL.');
+    const noPermission = new Error("NOPERM User clamator has no permissions to run the 'evalsha' command");
+    const unknown = new Error("ERR unknown command 'EVALSHA', with args beginning with: ");
+    const wrongType = new Error('WRONGTYPE Operation against a key holding the wrong kind of value');
+    expect([noScript, noPermission, unknown, wrongType].map(isNoScriptError)).toEqual([true, false, false, false]);
+    expect([noScript, noPermission, unknown, wrongType].map(isScriptRefusedError)).toEqual([false, true, true, false]);
+    expect(isScriptRefusedError('NOPERM as a string')).toBe(false);
+  });
+});
