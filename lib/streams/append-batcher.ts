@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { FIELD_ENVELOPE, FIELD_REPLY_TO, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
 import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, type OutgoingEntry } from './append-entries.script.js';
-import { isScriptRefusedError } from './redis-script.js';
+import { chunked, isScriptRefusedError, MAX_SCRIPT_BATCH } from './redis-script.js';
 import { parseScriptFailures } from './reply-and-ack.script.js';
 
 /**
@@ -48,6 +48,10 @@ export class AppendBatcher {
       for (const entry of batch) this.appendOne(entry);
       return;
     }
+    for (const chunk of chunked(batch, MAX_SCRIPT_BATCH)) this.appendScripted(chunk);
+  }
+
+  private appendScripted(batch: OutgoingEntry[]): void {
     this.outstanding += 1;
     APPEND_ENTRIES_SCRIPT.run(this.connection(), appendEntriesCall(batch)).then(
       (reply) => {

@@ -9,6 +9,20 @@ export interface ScriptCall {
   readonly argv: ReadonlyArray<string | number>;
 }
 
+/**
+ * Most entries one script call writes: a script holds Redis for its whole run, so a huge batch
+ * goes as several calls that other clients' commands can come in between.
+ */
+export const MAX_SCRIPT_BATCH = 512;
+
+/** `items` cut into consecutive slices of at most `size` (the array itself when it fits). */
+export function chunked<T>(items: T[], size: number): T[][] {
+  if (items.length <= size) return [items];
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
 /** True for the reply Redis gives when its script cache lacks the script (nothing ran). */
 export function isNoScriptError(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');

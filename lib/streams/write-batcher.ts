@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { FIELD_ENVELOPE, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
-import { isNoScriptError, isScriptRefusedError } from './redis-script.js';
+import { chunked, isNoScriptError, isScriptRefusedError, MAX_SCRIPT_BATCH } from './redis-script.js';
 import {
   type HandledEntryWrite,
   parseScriptFailures,
@@ -67,16 +67,20 @@ export class WriteBatcher {
     const batch = this.batch;
     this.batch = [];
     const scripted = this.scripts(batch);
+    const chunks = scripted ? chunked(batch, MAX_SCRIPT_BATCH) : [];
     const pipeline = connection.pipeline();
-    if (scripted) REPLY_AND_ACK_SCRIPT.addTo(pipeline, this.scriptCall(batch));
+    if (scripted) for (const chunk of chunks) REPLY_AND_ACK_SCRIPT.addTo(pipeline, this.scriptCall(chunk));
     else this.appendPlainWrites(pipeline, batch);
     read(pipeline);
     const sent = pipeline.exec();
     this.track(sent);
     const results = (await sent) ?? [];
     const last = results.pop();
-    if (scripted) this.afterScript(batch, results[0] ?? [new Error('pipeline returned no reply for the writes'), null]);
-    else this.reportPlain(batch, results);
+    if (scripted) {
+      chunks.forEach((chunk, i) => this.afterScript(chunk, results[i] ?? [new Error('pipeline returned no reply for the writes'), null]));
+    } else {
+      this.reportPlain(batch, results);
+    }
     if (!last) throw new Error('pipeline returned no reply for the read');
     if (last[0]) throw last[0];
     return last[1];
@@ -101,7 +105,7 @@ export class WriteBatcher {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
-    if (this.scripts(batch)) this.sendScripted(batch);
+    if (this.scripts(batch)) for (const chunk of chunked(batch, MAX_SCRIPT_BATCH)) this.sendScripted(chunk);
     else this.sendPlain(batch);
   }
 

@@ -16,6 +16,15 @@ import { allEntries, envelopeOf, readEntries, waitAllAcknowledged } from '../uti
 import { OwnRedis, uniquePrefix, waitFor } from '../utils/redis.js';
 
 const noted: number[] = [];
+const bulkNoted: number[] = [];
+
+@Controller()
+class BulkController {
+  @EventPattern<string>('bulk.note')
+  note(@Payload() { n }: { n: number }) {
+    bulkNoted.push(n);
+  }
+}
 
 @Controller()
 class BatchController {
@@ -176,5 +185,37 @@ describe('batched writes', () => {
     const logged = errors.mock.calls.map(([message]) => String(message)).find((message) => /WRONGTYPE/.test(message));
     expect(logged).toContain(taken);
     expect(await admin.get(taken)).toBe('not a stream');
+  });
+
+  it('splits a huge batch into script calls of at most 512 entries, losing none', async () => {
+    const caller = client as ClamatorClient;
+    await admin.config('RESETSTAT');
+    const sums = await Promise.all(range(1200).map((i) => caller.call<number>('batch', 'add', { a: i, b: 2 })));
+    expect(sums).toEqual(range(1200, 2));
+    expect(await commandCalls(admin, 'xadd')).toBe(2400);
+    // The client's 1200 requests alone take three script calls.
+    expect(await commandCalls(admin, 'evalsha')).toBeGreaterThanOrEqual(3);
+    await waitAllAcknowledged(admin, commandStream, 'batch');
+  });
+
+  it('acknowledges a read of more entries than one XACK in the script takes', async () => {
+    const bulkPrefix = uniquePrefix('batched-bulk');
+    const stream = `${bulkPrefix}:cmds:bulk`;
+    // The group exists before the entries, so that the server's first read takes 600 of them at once.
+    await admin.xgroup('CREATE', stream, 'bulk', '$', 'MKSTREAM');
+    const filling = admin.pipeline();
+    for (const n of range(1100)) {
+      filling.xadd(stream, '*', 'type', 'rpc', 'envelope', JSON.stringify({ jsonrpc: '2.0', method: 'bulk.note', params: { n } }));
+    }
+    await filling.exec();
+    bulkNoted.length = 0;
+    const bulk = await startMicroservice([BulkController], { keyPrefix: bulkPrefix, redisUrl: redis.url, readCount: 600, blockMs: 100 });
+    try {
+      await waitFor(() => bulkNoted.length === 1100, 10_000, 'every notification handled');
+      await waitAllAcknowledged(admin, stream, 'bulk');
+      expect(bulkNoted).toEqual(range(1100));
+    } finally {
+      await bulk.app.close();
+    }
   });
 });

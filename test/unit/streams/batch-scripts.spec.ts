@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, type OutgoingEntry } from '../../../lib/streams/append-entries.script.js';
-import { isNoScriptError, isScriptRefusedError } from '../../../lib/streams/redis-script.js';
+import { chunked, isNoScriptError, isScriptRefusedError, MAX_SCRIPT_BATCH } from '../../../lib/streams/redis-script.js';
 import {
   ACK_CHUNK,
   type HandledEntryWrite,
@@ -102,5 +102,20 @@ describe('RedisScript', () => {
     expect([noScript, noPermission, unknown, wrongType].map(isNoScriptError)).toEqual([true, false, false, false]);
     expect([noScript, noPermission, unknown, wrongType].map(isScriptRefusedError)).toEqual([false, true, true, false]);
     expect(isScriptRefusedError('NOPERM as a string')).toBe(false);
+  });
+});
+
+describe('chunked', () => {
+  it('keeps a batch that fits as it is', () => {
+    const batch = [1, 2, 3];
+    expect(chunked(batch, 3)[0]).toBe(batch);
+  });
+
+  it('cuts a larger one into consecutive slices, in order, losing nothing', () => {
+    expect(chunked([1, 2, 3, 4, 5, 6, 7], 3)).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+    const big = Array.from({ length: 1200 }, (_, i) => i);
+    const chunks = chunked(big, MAX_SCRIPT_BATCH);
+    expect(chunks.map((chunk) => chunk.length)).toEqual([512, 512, 176]);
+    expect(chunks.flat()).toEqual(big);
   });
 });
