@@ -15,9 +15,9 @@ import {
  * entries of a read whose handlers need no I/O finish in one chain of promise jobs) and sends them
  * as one command: a script that writes every reply, refreshes each reply stream's expiry and then
  * acknowledges the entries (`REPLY_AND_ACK_SCRIPT`). One command instead of one per reply is most
- * of what a reply costs the server and Redis. A lone entry, or every batch where Redis refuses
- * scripts, goes as a pipeline of XADD, PEXPIRE and XACK instead, replies first, so that an entry
- * is never acknowledged before its reply.
+ * of what a reply costs the server and Redis. A batch with fewer than two replies, or every batch
+ * where Redis refuses scripts, goes as a pipeline of XADD, PEXPIRE and XACK instead, replies
+ * first, so that an entry is never acknowledged before its reply.
  *
  * A read loop about to read again can take the batch along (`sendBefore`): the writes and its next
  * XREADGROUP then leave in one write on its own connection. While a loop gathers (`hold`), the
@@ -110,11 +110,17 @@ export class WriteBatcher {
   }
 
   /**
-   * Whether a batch goes as the script. A lone entry does not: Redis spends a few microseconds
-   * more on a script call than on its three plain commands, on the path a lone caller waits on.
+   * Whether a batch goes as the script: when it holds two replies or more. A lone reply does not
+   * (Redis spends a few microseconds more on a script call than on its three plain commands, on the
+   * path a lone caller waits on), nor do acknowledgements alone (one XACK per stream already).
    */
   private scripts(batch: readonly HandledEntryWrite[]): boolean {
-    return this.scripted && batch.length > 1;
+    if (!this.scripted) return false;
+    let replies = 0;
+    for (const write of batch) {
+      if (write.replyTo !== undefined && ++replies > 1) return true;
+    }
+    return false;
   }
 
   private scriptCall(batch: readonly HandledEntryWrite[]) {
