@@ -103,6 +103,12 @@ describe.each(variants)('injected connections, %s', (name, redisOptions) => {
     const calls = await Promise.all(Array.from({ length: 20 }, (_, i) => client.call('resp', 'add', { a: i, b: i })));
     expect(calls).toEqual(Array.from({ length: 20 }, (_, i) => 2 * i));
 
+    // A batch in which one entry cannot be written: the script's failure list parses in this protocol too.
+    await raw.set(`${keyPrefix}:cmds:broken`, 'not a stream');
+    const [good, bad] = await Promise.allSettled([client.call('resp', 'add', { a: 1, b: 2 }), client.call('broken', 'any')]);
+    expect(good).toEqual({ status: 'fulfilled', value: 3 });
+    expect(bad.status === 'rejected' && (bad.reason as Error).message).toMatch(/WRONGTYPE/);
+
     await client.notify('resp', 'note', { from: name });
     await waitFor(() => notes.some((note) => (note as { from: string }).from === name), 5000, 'the notification');
     await waitAllAcknowledged(raw, stream, 'resp');
