@@ -15,7 +15,8 @@ export interface PendingCall {
 
 /** Calls that share one timeout, in the order they were made: their deadlines are in order too. */
 export class DeadlineQueue {
-  calls: PendingCall[] = [];
+  /** Slots before `head` are emptied, so that a settled call is not kept alive by the queue. */
+  calls: Array<PendingCall | undefined> = [];
   head = 0;
   /** Calls in `calls` (at or after `head`) that settled and wait to be discarded. */
   settled = 0;
@@ -59,6 +60,9 @@ export class PendingCalls {
     const queue = call.queue as DeadlineQueue;
     call.queue = undefined;
     queue.settled += 1;
+    // Replies come back about in call order: discarding settled calls from the head at once keeps
+    // the queue about as long as what is pending, so that settled calls die young (cheap to collect).
+    this.discardSettledHead(queue);
     if (queue.settled >= COMPACT_MIN && queue.settled * 2 > queue.calls.length - queue.head) this.compact(queue);
     // Nothing pending: drop the queues at once; the armed timer finds nothing when it fires.
     if (this.byId.size === 0) this.queues.clear();
@@ -81,8 +85,18 @@ export class PendingCalls {
     this.timerDeadline = Infinity;
   }
 
+  private discardSettledHead(queue: DeadlineQueue): void {
+    const { calls } = queue;
+    while (queue.head < calls.length && (calls[queue.head] as PendingCall).queue !== queue) {
+      calls[queue.head] = undefined;
+      queue.head += 1;
+      queue.settled -= 1;
+    }
+    if (queue.head >= COMPACT_MIN) this.compact(queue);
+  }
+
   private compact(queue: DeadlineQueue): void {
-    queue.calls = queue.calls.slice(queue.head).filter((call) => call.queue === queue);
+    queue.calls = queue.calls.slice(queue.head).filter((call) => call?.queue === queue);
     queue.head = 0;
     queue.settled = 0;
   }
@@ -95,7 +109,7 @@ export class PendingCalls {
     for (const [timeoutMs, queue] of this.queues) {
       const { calls } = queue;
       while (queue.head < calls.length) {
-        const call = calls[queue.head];
+        const call = calls[queue.head] as PendingCall;
         if (call.queue === queue) {
           if (call.deadline > now) break;
           this.byId.delete(call.id);
@@ -104,6 +118,7 @@ export class PendingCalls {
         } else {
           queue.settled -= 1;
         }
+        calls[queue.head] = undefined;
         queue.head += 1;
       }
       if (queue.head === calls.length) {
@@ -111,7 +126,7 @@ export class PendingCalls {
         continue;
       }
       if (queue.head > COMPACT_MIN) this.compact(queue);
-      next = Math.min(next, queue.calls[queue.head].deadline);
+      next = Math.min(next, (queue.calls[queue.head] as PendingCall).deadline);
     }
     if (next !== Infinity) this.armTimer(next);
   }

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { type PendingCall, PendingCalls } from '../../../lib/client/pending-calls.js';
+import { type DeadlineQueue, type PendingCall, PendingCalls } from '../../../lib/client/pending-calls.js';
 
 const START = 1_700_000_000_000;
 
@@ -197,6 +197,39 @@ describe('PendingCalls', () => {
     expect(expired[1]).toEqual({ id: 'd', at: START + 15, deadline: START + 15 });
     jest.advanceTimersByTime(85);
     expect(expired.map((e) => e.id)).toEqual(['a', 'd', 'c']);
+    expect(calls.size).toBe(0);
+  });
+
+  /** Calls the queues still hold (pending or settled and not yet discarded), looked up in the private state. */
+  const heldByQueues = (calls: PendingCalls) =>
+    [...(calls as unknown as { queues: Map<number, DeadlineQueue> }).queues.values()].reduce(
+      (sum, queue) => sum + queue.calls.slice(queue.head).filter(Boolean).length,
+      0,
+    );
+
+  it('lets go of calls answered in call order at once, so that they die young', () => {
+    const { calls, add } = pendingCalls();
+    for (let i = 0; i < 10_000; i += 1) {
+      add(`call-${i}`, 30_000);
+      // 256 in flight, answered in the order they were made.
+      if (i >= 256) calls.take(`call-${i - 256}`);
+      expect(heldByQueues(calls)).toBeLessThanOrEqual(257);
+    }
+    expect(calls.size).toBe(256);
+  });
+
+  it('holds a bounded number of answered calls behind one that is slow to answer', () => {
+    const { calls, add } = pendingCalls();
+    add('slow', 30_000);
+    let most = 0;
+    for (let i = 0; i < 20_000; i += 1) {
+      add(`call-${i}`, 30_000);
+      if (i >= 16) calls.take(`call-${i - 16}`);
+      most = Math.max(most, heldByQueues(calls));
+    }
+    expect(most).toBeLessThanOrEqual(2 * 4096 + 17);
+    expect(calls.take('slow')?.id).toBe('slow');
+    jest.advanceTimersByTime(30_000);
     expect(calls.size).toBe(0);
   });
 
