@@ -8,7 +8,7 @@ import { jest } from '@jest/globals';
 import { Controller, type INestMicroservice, Logger } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { Redis } from 'ioredis';
-import { ClamatorClient, ClamatorTransportError } from '../../lib/index.js';
+import { ClamatorClient, ClamatorStreamsService, ClamatorTransportError } from '../../lib/index.js';
 import { APPEND_ENTRIES_SCRIPT } from '../../lib/streams/append-entries.script.js';
 import { REPLY_AND_ACK_SCRIPT } from '../../lib/streams/reply-and-ack.script.js';
 import { startMicroservice } from '../utils/nest-apps.js';
@@ -165,6 +165,49 @@ describe('batched writes', () => {
       expect((reason as Error).message).toMatch(/broken.any.*WRONGTYPE/);
     }
     await waitFor(() => noted.includes(5), 5000, 'the notification sent with the failed ones');
+  });
+
+  it('rejects a lone call whose command stream cannot be written (a plain XADD, no script)', async () => {
+    const caller = client as ClamatorClient;
+    await admin.set(`${keyPrefix}:cmds:alone`, 'not a stream');
+    await admin.config('RESETSTAT');
+    const error = await caller.call('alone', 'any', {}).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ClamatorTransportError);
+    expect((error as Error).message).toMatch(/alone.any.*WRONGTYPE/);
+    expect(await commandCalls(admin, 'evalsha')).toBe(0);
+    await expect(caller.call<number>('batch', 'add', { a: 1, b: 1 })).resolves.toBe(2);
+  });
+
+  it('close() waits for requests and notifications still being written', async () => {
+    const closing = new ClamatorClient({ keyPrefix, redisUrl: redis.url });
+    await closing.connect();
+    const before = await admin.xlen(commandStream);
+    noted.length = 0;
+    const notified = Promise.all([100, 101, 102].map((n) => closing.notify('batch', 'note', { n })));
+    const called = closing.call('batch', 'add', { a: 1, b: 1 }).catch((error: Error) => error);
+    await closing.close();
+    // The call was cut off by close(), but every entry was written before the connection closed.
+    await expect(notified).resolves.toEqual([undefined, undefined, undefined]);
+    expect(await called).toBeInstanceOf(ClamatorTransportError);
+    expect(await admin.xlen(commandStream)).toBeGreaterThanOrEqual(before + 4);
+    await waitFor(() => [100, 101, 102].every((n) => noted.includes(n)), 5000, 'the notifications');
+  });
+
+  it('flushWrites() resolves once the entries queued in this tick are in Redis', async () => {
+    const streams = new ClamatorStreamsService({ keyPrefix, redisUrl: redis.url });
+    try {
+      const stream = `${keyPrefix}:cmds:flushed`;
+      const written = Promise.all([1, 2, 3].map((n) => streams.sendNotification('flushed', JSON.stringify({ jsonrpc: '2.0', method: 'flushed.n', params: { n } }))));
+      const failures: Error[] = [];
+      streams.sendRequest('flushed', JSON.stringify({ jsonrpc: '2.0', method: 'flushed.r', params: {}, id: 'r1' }), `${keyPrefix}:replies:x`, (error) => failures.push(error));
+      // Nothing has been sent yet: the batch leaves on the next tick, or now, when flushWrites() asks.
+      await streams.flushWrites();
+      expect(await admin.xlen(stream)).toBe(4);
+      await expect(written).resolves.toHaveLength(3);
+      expect(failures).toEqual([]);
+    } finally {
+      await streams.close();
+    }
   });
 
   it('reports a reply that cannot be written, acknowledges its entry and still delivers the other replies', async () => {
