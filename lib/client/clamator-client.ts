@@ -141,7 +141,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
       if (lost) return reject(new ClamatorTransportError(`Could not send ${qualified}: the Redis connection is ${lost}.`));
       this.pending.add({ id, method: qualified, timeoutMs: timeout, deadline: Date.now() + timeout, resolve, reject });
       this.streams.sendRequest(service, encodeRequest(service, method, params, id), this.replyStream, (error) => {
-        this.pending.take(id)?.reject(new ClamatorTransportError(`Could not send ${qualified}: ${error.message}`, { cause: error }));
+        if (error) this.pending.take(id)?.reject(new ClamatorTransportError(`Could not send ${qualified}: ${error.message}`, { cause: error }));
       });
     };
     if (this.connecting && !this.stopped) send();

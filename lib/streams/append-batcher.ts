@@ -1,9 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { FIELD_ENVELOPE, FIELD_REPLY_TO, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
-import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, type OutgoingEntry } from './append-entries.script.js';
-import { chunked, isScriptRefusedError, MAX_SCRIPT_BATCH } from './redis-script.js';
-import { parseScriptFailures } from './reply-and-ack.script.js';
+import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, appendEntry, type OutgoingEntry } from './append-entries.script.js';
+import { chunked, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures } from './redis-script.js';
 
 /**
  * Collects the requests and notifications a client sends within one tick (a batch of replies
@@ -79,13 +77,8 @@ export class AppendBatcher {
   }
 
   private appendOne(entry: OutgoingEntry): void {
-    const connection = this.connection();
-    const added =
-      entry.replyTo === undefined
-        ? connection.xadd(entry.streamKey, '*', FIELD_TYPE, TYPE_RPC, FIELD_ENVELOPE, entry.envelope)
-        : connection.xadd(entry.streamKey, '*', FIELD_TYPE, TYPE_RPC, FIELD_ENVELOPE, entry.envelope, FIELD_REPLY_TO, entry.replyTo);
     this.outstanding += 1;
-    added.then(
+    appendEntry(this.connection(), entry.streamKey, entry.envelope, entry.replyTo).then(
       () => {
         entry.settle();
         this.answered();

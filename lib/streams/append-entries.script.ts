@@ -1,4 +1,5 @@
 import { FIELD_ENVELOPE, FIELD_REPLY_TO, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
+import type { Redis } from 'ioredis';
 import { RedisScript, type ScriptCall } from './redis-script.js';
 
 /** A request or notification waiting to be appended to its command stream. */
@@ -9,6 +10,18 @@ export interface OutgoingEntry {
   readonly replyTo: string | undefined;
   /** Called once the entry went in (no argument) or could not be written. */
   readonly settle: (error?: Error) => void;
+}
+
+/**
+ * Appends one request (with `replyTo`) or notification (without) as a plain XADD, the wire's
+ * field order; resolves with the entry id. The script below writes exactly the same entries.
+ */
+export async function appendEntry(connection: Redis, streamKey: string, envelope: string, replyTo?: string): Promise<string> {
+  const id =
+    replyTo === undefined
+      ? await connection.xadd(streamKey, '*', FIELD_TYPE, TYPE_RPC, FIELD_ENVELOPE, envelope)
+      : await connection.xadd(streamKey, '*', FIELD_TYPE, TYPE_RPC, FIELD_ENVELOPE, envelope, FIELD_REPLY_TO, replyTo);
+  return id as string;
 }
 
 /**

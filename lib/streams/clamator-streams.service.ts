@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { DEFAULTS, FIELD_ENVELOPE, FIELD_REPLY_TO, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
+import { DEFAULTS } from '../protocol/constants.js';
 import { ClamatorKeys } from '../protocol/keys.js';
 import { type ClamatorConnectionOptions, resolveConnectionSource } from '../options/connection.options.js';
 import { OptionRules } from '../options/option-rules.js';
@@ -21,6 +21,7 @@ import {
   parseReadReply,
 } from './stream-replies.js';
 import { AppendBatcher } from './append-batcher.js';
+import { appendEntry } from './append-entries.script.js';
 import { WriteBatcher } from './write-batcher.js';
 
 /** Injection token of the options of a `ClamatorStreamsService` provided through Nest's DI. */
@@ -158,26 +159,17 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   }
 
   /** Appends a request; returns the entry id. */
-  async addRequest(service: string, envelope: string, replyTo: string): Promise<string> {
-    const id = await this.connection.xadd(
-      this.keys.commandStream(service), '*', FIELD_TYPE, TYPE_RPC, FIELD_ENVELOPE, envelope, FIELD_REPLY_TO, replyTo,
-    );
-    return id as string;
+  addRequest(service: string, envelope: string, replyTo: string): Promise<string> {
+    return appendEntry(this.connection, this.keys.commandStream(service), envelope, replyTo);
   }
 
   /**
-   * Appends a request together with the others sent in the same tick (one command for all of them);
-   * `onFailure` is called when it could not be written. The entry is the same as `addRequest` writes.
+   * Appends a request together with the others sent in the same tick (one command for all of them).
+   * `settle` is called once: with the error when it could not be written, else with nothing. The
+   * entry is the same as `addRequest` writes.
    */
-  sendRequest(service: string, envelope: string, replyTo: string, onFailure: (error: Error) => void): void {
-    this.appender.append({
-      streamKey: this.keys.commandStream(service),
-      envelope,
-      replyTo,
-      settle: (error) => {
-        if (error) onFailure(error);
-      },
-    });
+  sendRequest(service: string, envelope: string, replyTo: string, settle: (error?: Error) => void): void {
+    this.appender.append({ streamKey: this.keys.commandStream(service), envelope, replyTo, settle });
   }
 
   /** Appends a notification together with the others sent in the same tick; resolves once Redis accepted it. */
@@ -193,9 +185,8 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   }
 
   /** Appends a notification (no `reply-to`); returns the entry id. */
-  async addNotification(service: string, envelope: string): Promise<string> {
-    const id = await this.connection.xadd(this.keys.commandStream(service), '*', FIELD_TYPE, TYPE_RPC, FIELD_ENVELOPE, envelope);
-    return id as string;
+  addNotification(service: string, envelope: string): Promise<string> {
+    return appendEntry(this.connection, this.keys.commandStream(service), envelope);
   }
 
   /**

@@ -36,6 +36,20 @@ export function isScriptRefusedError(error: unknown): boolean {
   return error instanceof Error && (error.message.startsWith('NOPERM') || error.message.startsWith('ERR unknown command'));
 }
 
+/** One write of a script that failed: the key (or entry position) and Redis's error message. */
+export interface ScriptFailure {
+  readonly at: string;
+  readonly message: string;
+}
+
+/** Reads the flat failure list the batch scripts return (`[]` when everything went in). */
+export function parseScriptFailures(reply: unknown): ScriptFailure[] {
+  if (!Array.isArray(reply) || reply.length === 0) return [];
+  const failures: ScriptFailure[] = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) failures.push({ at: String(reply[i]), message: String(reply[i + 1]) });
+  return failures;
+}
+
 /**
  * A Lua script run by its SHA1 (`EVALSHA`), so that the body crosses the wire only when Redis has
  * not cached it yet (first use, after a restart or `SCRIPT FLUSH`): then `EVAL` sends it once.

@@ -84,17 +84,3 @@ export function replyAndAckCall(batch: readonly HandledEntryWrite[], replyStream
   }
   return { keyCount, argv };
 }
-
-/** One write of a script that failed: the key (or entry position) and Redis's error message. */
-export interface ScriptFailure {
-  readonly at: string;
-  readonly message: string;
-}
-
-/** Reads the flat failure list the batch scripts return (`[]` when everything went in). */
-export function parseScriptFailures(reply: unknown): ScriptFailure[] {
-  if (!Array.isArray(reply) || reply.length === 0) return [];
-  const failures: ScriptFailure[] = [];
-  for (let i = 0; i + 1 < reply.length; i += 2) failures.push({ at: String(reply[i]), message: String(reply[i + 1]) });
-  return failures;
-}
