@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { ClamatorClient } from '../../../lib/client/clamator-client.js';
 import { type ClamatorClientOptions, MAX_TIMEOUT_MS, resolveClientOptions } from '../../../lib/client/clamator-client.options.js';
-import { ConnectionWatch } from './connection-watch.js';
+import { describeLazyConnection } from './connection-watch.js';
 import { optionError, restoreRedisUrlAfterEach } from './option-error.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -56,18 +56,7 @@ describe('client options', () => {
 
     it('keeps given values, including the boundaries of each range', () => {
       const redis = new Redis({ lazyConnect: true });
-      expect(
-        resolveClientOptions({
-          keyPrefix: 'app',
-          redis,
-          redisUrl: 'redis://h:1',
-          redisOptions: { username: 'u' },
-          instanceId: 'client-1',
-          defaultTimeoutMs: MAX_TIMEOUT_MS,
-          blockMs: 1,
-          replyReadCount: 100_000,
-        }),
-      ).toEqual({
+      const given: ClamatorClientOptions = {
         keyPrefix: 'app',
         redis,
         redisUrl: 'redis://h:1',
@@ -76,7 +65,8 @@ describe('client options', () => {
         defaultTimeoutMs: MAX_TIMEOUT_MS,
         blockMs: 1,
         replyReadCount: 100_000,
-      });
+      };
+      expect(resolveClientOptions(given)).toEqual(given);
       expect(resolveClientOptions({ keyPrefix: 'app', defaultTimeoutMs: 1, blockMs: 60_000, replyReadCount: 1 })).toMatchObject({
         defaultTimeoutMs: 1,
         blockMs: 60_000,
@@ -137,36 +127,8 @@ describe('client options', () => {
     });
   });
 
-  describe('construction', () => {
-    let watch: ConnectionWatch;
-    beforeEach(async () => {
-      watch = await ConnectionWatch.start();
-    });
-    afterEach(async () => {
-      await watch.close();
-    });
-
-    it('does not connect to Redis: the connection opens on first use', async () => {
-      const client = new ClamatorClient({ keyPrefix: 'app', redisUrl: watch.url });
-      await watch.settle();
-      expect(watch.connections).toBe(0);
-      expect(client.pendingCount).toBe(0);
-
-      client.unwrap(); // first use of the command connection
-      await watch.until(() => watch.connections === 1);
-      await client.close();
-    });
-
-    it('does not touch an injected connection', async () => {
-      const redis = new Redis(watch.url, { lazyConnect: true });
-      const client = new ClamatorClient({ keyPrefix: 'app', redis });
-      await watch.settle();
-      expect(watch.connections).toBe(0);
-      expect(redis.status).toBe('wait');
-      expect(client.unwrap()).toBe(redis);
-      await client.close();
-      expect(redis.status).toBe('wait'); // an injected connection is never closed by the transport
-      redis.disconnect();
-    });
-  });
+  describeLazyConnection(
+    (options) => new ClamatorClient(options),
+    (client) => expect(client.pendingCount).toBe(0),
+  );
 });

@@ -1,4 +1,5 @@
 import { type AddressInfo, createServer, connect, type Server, type Socket } from 'node:net';
+import { Redis } from 'ioredis';
 
 /**
  * A TCP listener that only counts the connections it accepts (it never answers), so a test can
@@ -66,4 +67,53 @@ export class ConnectionWatch {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** What the lazy-connection tests need of a transport endpoint (ClamatorServer or ClamatorClient). */
+interface Endpoint {
+  unwrap(): unknown;
+  close(): Promise<unknown> | unknown;
+}
+
+/**
+ * The construction tests every endpoint shares: building one opens no connection until its
+ * command connection is first used, and an injected connection is neither opened nor closed.
+ * `afterConstruction` adds the endpoint's own checks on a freshly built instance.
+ */
+export function describeLazyConnection<T extends Endpoint>(
+  create: (options: { keyPrefix: string; redisUrl?: string; redis?: Redis }) => T,
+  afterConstruction: (endpoint: T) => void = () => undefined,
+): void {
+  describe('construction', () => {
+    let watch: ConnectionWatch;
+    beforeEach(async () => {
+      watch = await ConnectionWatch.start();
+    });
+    afterEach(async () => {
+      await watch.close();
+    });
+
+    it('does not connect to Redis: the connection opens on first use', async () => {
+      const endpoint = create({ keyPrefix: 'app', redisUrl: watch.url });
+      await watch.settle();
+      expect(watch.connections).toBe(0);
+      afterConstruction(endpoint);
+
+      endpoint.unwrap(); // first use of the command connection
+      await watch.until(() => watch.connections === 1);
+      await endpoint.close();
+    });
+
+    it('does not touch an injected connection', async () => {
+      const redis = new Redis(watch.url, { lazyConnect: true });
+      const endpoint = create({ keyPrefix: 'app', redis });
+      await watch.settle();
+      expect(watch.connections).toBe(0);
+      expect(redis.status).toBe('wait');
+      expect(endpoint.unwrap()).toBe(redis);
+      await endpoint.close();
+      expect(redis.status).toBe('wait'); // an injected connection is never closed by the transport
+      redis.disconnect();
+    });
+  });
 }

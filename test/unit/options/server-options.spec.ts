@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { ClamatorServer } from '../../../lib/server/clamator-server.js';
 import { type ClamatorServerOptions, resolveServerOptions } from '../../../lib/server/clamator-server.options.js';
-import { ConnectionWatch } from './connection-watch.js';
+import { describeLazyConnection } from './connection-watch.js';
 import { optionError, restoreRedisUrlAfterEach } from './option-error.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -81,7 +81,7 @@ describe('server options', () => {
 
     it('keeps given values, including the boundaries of each range', () => {
       const redis = new Redis({ lazyConnect: true });
-      const resolved = resolveServerOptions({
+      const given: ClamatorServerOptions = {
         keyPrefix: 'a:{b} c',
         redis,
         redisUrl: 'unix:///tmp/redis.sock',
@@ -98,25 +98,8 @@ describe('server options', () => {
         maxEnvelopeBytes: 64,
         deadConsumerIdleMs: 600_000,
         maintenanceIntervalMs: 100,
-      });
-      expect(resolved).toMatchObject({
-        keyPrefix: 'a:{b} c',
-        redis,
-        redisUrl: 'unix:///tmp/redis.sock',
-        redisOptions: { db: 3 },
-        instanceId: 'server-1',
-        consumerClaimIdleMs: 100,
-        replyStreamMaxLen: 1,
-        shutdownGraceMs: 0,
-        concurrency: 10_000,
-        readCount: 10_000,
-        blockMs: 60_000,
-        maxDeliveries: 1,
-        handlerTimeoutMs: 2_147_483_647,
-        maxEnvelopeBytes: 64,
-        deadConsumerIdleMs: 600_000,
-        maintenanceIntervalMs: 100,
-      });
+      };
+      expect(resolveServerOptions(given)).toMatchObject(given);
       expect(resolveServerOptions({ keyPrefix: 'app', handlerTimeoutMs: 0, deadConsumerIdleMs: 10_000 })).toMatchObject({
         handlerTimeoutMs: 0,
         deadConsumerIdleMs: 10_000,
@@ -217,35 +200,5 @@ describe('server options', () => {
     expect(() => new ClamatorServer({ keyPrefix: 'app', consumerClaimIdleMs: 1.5 })).toThrow(/consumerClaimIdleMs.*milliseconds.*1\.5/);
   });
 
-  describe('construction', () => {
-    let watch: ConnectionWatch;
-    beforeEach(async () => {
-      watch = await ConnectionWatch.start();
-    });
-    afterEach(async () => {
-      await watch.close();
-    });
-
-    it('does not connect to Redis: the connection opens on first use', async () => {
-      const server = new ClamatorServer({ keyPrefix: 'app', redisUrl: watch.url });
-      await watch.settle();
-      expect(watch.connections).toBe(0);
-
-      server.unwrap(); // first use of the command connection
-      await watch.until(() => watch.connections === 1);
-      await server.close();
-    });
-
-    it('does not touch an injected connection', async () => {
-      const redis = new Redis(watch.url, { lazyConnect: true });
-      const server = new ClamatorServer({ keyPrefix: 'app', redis });
-      await watch.settle();
-      expect(watch.connections).toBe(0);
-      expect(redis.status).toBe('wait');
-      expect(server.unwrap()).toBe(redis);
-      await server.close();
-      expect(redis.status).toBe('wait'); // an injected connection is never closed by the transport
-      redis.disconnect();
-    });
-  });
+  describeLazyConnection((options) => new ClamatorServer(options));
 });
