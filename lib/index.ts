@@ -12,7 +12,7 @@ export {
   CLAMATOR_STREAMS_OPTIONS,
   type ClamatorStreamsOptions,
 } from './streams/clamator-streams.service.js';
-export { type ClamatorStatus, type ClamatorConnectionEvents } from './streams/connection-status.js';
+export { type ClamatorStatus, type ClamatorConnectionEvents } from './streams/connections/connection-status.js';
 export { type StreamEntry, type AutoClaimResult, type PendingEntryInfo } from './streams/stream-replies.js';
 export {
   ClamatorExceptionFilter,

@@ -3,7 +3,7 @@ import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
 import { CLAMATOR_TRANSPORT } from '../protocol/constants.js';
 import { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
-import type { ClamatorConnectionEvents, ClamatorStatus } from '../streams/connection-status.js';
+import type { ClamatorConnectionEvents, ClamatorStatus } from '../streams/connections/connection-status.js';
 import { type ClamatorServerOptions, type ResolvedServerOptions, resolveServerOptions } from './clamator-server.options.js';
 import { EntryProcessor } from './entry-processor.js';
 import { buildRoutes } from './handler-routes.js';

@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DEFAULTS, MIN_RECLAIM_INTERVAL_MS } from '../protocol/constants.js';
-import { backoffDelayMs, sleep } from '../streams/backoff.js';
+import { backoffDelayMs, sleep } from '../streams/connections/backoff.js';
 import type { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
 import type { StreamEntry } from '../streams/stream-replies.js';
 import type { EntryOutcome, EntryProcessor } from './entry-processor.js';

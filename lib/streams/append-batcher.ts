@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, appendEntry, type OutgoingEntry } from './append-entries.script.js';
-import { chunked, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures } from './redis-script.js';
+import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, appendEntry, type OutgoingEntry } from './scripts/append-entries.script.js';
+import { chunked, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures } from './scripts/redis-script.js';
 
 /**
  * Collects the requests and notifications a client sends within one tick (a batch of replies

@@ -4,9 +4,9 @@ import { DEFAULTS } from '../protocol/constants.js';
 import { ClamatorKeys } from '../protocol/keys.js';
 import { type ClamatorConnectionOptions, resolveConnectionSource } from '../options/connection.options.js';
 import { OptionRules } from '../options/option-rules.js';
-import type { ClamatorStatus } from './connection-status.js';
-import { RedisConnections } from './redis-connections.js';
-import { REMOVE_IDLE_CONSUMER_SCRIPT } from './remove-idle-consumer.script.js';
+import type { ClamatorStatus } from './connections/connection-status.js';
+import { RedisConnections } from './connections/redis-connections.js';
+import { REMOVE_IDLE_CONSUMER_SCRIPT } from './scripts/remove-idle-consumer.script.js';
 import {
   type AutoClaimResult,
   type ConsumerInfo,
@@ -21,7 +21,7 @@ import {
   parseReadReply,
 } from './stream-replies.js';
 import { AppendBatcher } from './append-batcher.js';
-import { appendEntry } from './append-entries.script.js';
+import { appendEntry } from './scripts/append-entries.script.js';
 import { WriteBatcher } from './write-batcher.js';
 
 /** Injection token of the options of a `ClamatorStreamsService` provided through Nest's DI. */

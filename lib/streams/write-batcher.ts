@@ -1,8 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { FIELD_ENVELOPE, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
-import { chunked, isNoScriptError, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures, type ScriptFailure } from './redis-script.js';
-import { type HandledEntryWrite, REPLY_AND_ACK_SCRIPT, replyAndAckCall } from './reply-and-ack.script.js';
+import { chunked, isNoScriptError, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures, type ScriptFailure } from './scripts/redis-script.js';
+import { type HandledEntryWrite, REPLY_AND_ACK_SCRIPT, replyAndAckCall } from './scripts/reply-and-ack.script.js';
 
 /**
  * Collects the replies and acknowledgements of entries finished before the next tick (all the

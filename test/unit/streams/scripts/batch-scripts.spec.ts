@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, type OutgoingEntry } from '../../../lib/streams/append-entries.script.js';
-import { chunked, isNoScriptError, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures } from '../../../lib/streams/redis-script.js';
-import { ACK_CHUNK, type HandledEntryWrite, REPLY_AND_ACK_SCRIPT, replyAndAckCall } from '../../../lib/streams/reply-and-ack.script.js';
+import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, type OutgoingEntry } from '../../../../lib/streams/scripts/append-entries.script.js';
+import { chunked, isNoScriptError, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures } from '../../../../lib/streams/scripts/redis-script.js';
+import { ACK_CHUNK, type HandledEntryWrite, REPLY_AND_ACK_SCRIPT, replyAndAckCall } from '../../../../lib/streams/scripts/reply-and-ack.script.js';
 
 const write = (streamKey: string, entryId: string, replyTo?: string, envelope?: string): HandledEntryWrite => ({
   streamKey,

@@ -1,4 +1,4 @@
-import { FIELD_ENVELOPE, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
+import { FIELD_ENVELOPE, FIELD_TYPE, TYPE_RPC } from '../../protocol/constants.js';
 import { RedisScript, type ScriptCall } from './redis-script.js';
 
 /** What one handled entry leaves to write: maybe a reply, always an acknowledgement. */

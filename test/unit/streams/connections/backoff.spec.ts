@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, backoffDelayMs, sleep } from '../../../lib/streams/backoff.js';
+import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, backoffDelayMs, sleep } from '../../../../lib/streams/connections/backoff.js';
 
 /** The largest delay of an attempt, with the jitter at its top. */
 const highest = (attempt: number) => backoffDelayMs(attempt, () => 1);

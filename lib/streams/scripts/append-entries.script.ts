@@ -1,4 +1,4 @@
-import { FIELD_ENVELOPE, FIELD_REPLY_TO, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
+import { FIELD_ENVELOPE, FIELD_REPLY_TO, FIELD_TYPE, TYPE_RPC } from '../../protocol/constants.js';
 import type { Redis } from 'ioredis';
 import { RedisScript, type ScriptCall } from './redis-script.js';
 
