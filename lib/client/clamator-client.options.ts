@@ -10,6 +10,11 @@ export interface ClamatorClientOptions extends ClamatorConnectionOptions {
   blockMs?: number;
   /** Replies fetched per XREAD. Default: 512. */
   replyReadCount?: number;
+  /**
+   * How long `connect()` (and so the first call) waits for Redis to answer before failing with
+   * `ClamatorTransportError`; calls made meanwhile fail saying that nothing was sent. Default: 10000.
+   */
+  connectTimeoutMs?: number;
 }
 
 /** Client options after defaults and validation. */
@@ -17,6 +22,7 @@ export interface ResolvedClientOptions extends ResolvedConnectionOptions {
   readonly defaultTimeoutMs: number;
   readonly blockMs: number;
   readonly replyReadCount: number;
+  readonly connectTimeoutMs: number;
 }
 
 /** Largest timeout a timer can hold (about 24.8 days). */
@@ -31,5 +37,6 @@ export function resolveClientOptions(options: ClamatorClientOptions): ResolvedCl
     defaultTimeoutMs: rules.integer('defaultTimeoutMs', options.defaultTimeoutMs, DEFAULTS.defaultTimeoutMs, 1, MAX_TIMEOUT_MS, 'milliseconds'),
     blockMs: rules.integer('blockMs', options.blockMs, DEFAULTS.blockMs, 1, 60_000, 'milliseconds'),
     replyReadCount: rules.integer('replyReadCount', options.replyReadCount, 512, 1, 100_000),
+    connectTimeoutMs: rules.integer('connectTimeoutMs', options.connectTimeoutMs, DEFAULTS.connectTimeoutMs, 1, MAX_TIMEOUT_MS, 'milliseconds'),
   };
 }

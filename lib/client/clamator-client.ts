@@ -7,6 +7,7 @@ import { FIELD_ENVELOPE } from '../protocol/constants.js';
 import { decodeReply, encodeNotification, encodeRequest } from '../protocol/envelopes.js';
 import { ClamatorRpcError, ClamatorTimeoutError, ClamatorTransportError } from '../protocol/errors.js';
 import { backoffDelayMs, sleep } from '../streams/connections/backoff.js';
+import { settlesWithin } from '../streams/connections/bounded-wait.js';
 import { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
 import { fieldValue } from '../streams/stream-replies.js';
 import type { ClamatorConnectionEvents, ClamatorStatus } from '../streams/connections/connection-status.js';
@@ -14,17 +15,29 @@ import { assertParams, assertRoute, assertTimeout, RouteCache } from './call-arg
 import { type ClamatorClientOptions, type ResolvedClientOptions, resolveClientOptions } from './clamator-client.options.js';
 import { type PendingCall, PendingCalls } from './pending-calls.js';
 
-/** ioredis connection states in which a request would only wait in the offline queue. */
-const LOST_CONNECTION_STATES = new Set(['reconnecting', 'close', 'end']);
-
 /** Per-call options of `ClamatorClient.call`. */
 export interface ClamatorCallOptions {
   /** How long to wait for the reply, in milliseconds. Default: the client's `defaultTimeoutMs`. */
   timeoutMs?: number;
 }
 
+/** Per-notification options of `ClamatorClient.notify`. */
+export interface ClamatorNotifyOptions {
+  /**
+   * How long to wait for Redis to confirm that the notification is queued, in milliseconds (a
+   * frozen or paused Redis confirms nothing). Default: the client's `defaultTimeoutMs`.
+   */
+  timeoutMs?: number;
+}
+
 /** Events of the command connection that `ClamatorClient.on()` can listen to. */
 export type ClamatorClientEvents = ClamatorConnectionEvents;
+
+/** The client trims what it has read from its reply stream after this many replies. */
+export const REPLY_TRIM_EVERY = 1_000;
+
+/** On close, how long deleting the reply stream may take (Redis may be frozen or paused). */
+const DELETE_REPLY_STREAM_BOUND_MS = 500;
 
 /**
  * Nest client for clamator services. `send(pattern, data)` and `emit(pattern, data)` work as with
@@ -40,11 +53,24 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
   readonly replyStream: string;
   private readonly logger = new Logger(ClamatorClient.name);
   private readonly pending = new PendingCalls((call) => call.reject(new ClamatorTimeoutError(call.method, call.timeoutMs)));
+  /** Notifications Redis has not confirmed yet, each with its deadline. */
+  private readonly unconfirmed = new PendingCalls((notification) =>
+    notification.reject(
+      new ClamatorTimeoutError(
+        notification.method,
+        notification.timeoutMs,
+        `Redis did not confirm notification ${notification.method} within ${notification.timeoutMs} ms; it may still have been queued.`,
+      ),
+    ),
+  );
+  private notificationCount = 0;
   private readonly routes = new RouteCache();
   private connecting: Promise<void> | undefined;
+  /** True from the moment Redis answered a `connect()` until `close()`: calls are sent at once. */
+  private connected = false;
   private closing: Promise<void> | undefined;
   private replyConnection: Redis | undefined;
-  private replyLoop: Promise<void> | undefined;
+  private unwatchConnection: (() => void) | undefined;
   private stopped = false;
   private stopSignal = new AbortController();
 
@@ -61,14 +87,22 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     this.replyStream = this.streams.keys.replyStream(this.options.instanceId);
   }
 
-  /** Connection states: `connected`, `reconnecting`, `disconnected`. */
+  /** Connection states: `connected` (only once Redis answered), `reconnecting`, `disconnected`. */
   override get status(): Observable<ClamatorStatus> {
     return super.status as Observable<ClamatorStatus>;
   }
 
-  /** Opens the connections and starts reading replies. Called lazily by the first call; concurrent callers share one connect. */
+  /**
+   * Opens the connections and starts reading replies, once Redis answers. Rejects with
+   * `ClamatorTransportError` naming the endpoint and the cause when Redis cannot be reached within
+   * `connectTimeoutMs`; the next call or `connect()` then tries again. Called lazily by the first
+   * call; concurrent callers share one connect.
+   */
   connect(): Promise<void> {
-    this.connecting ??= this.open();
+    this.connecting ??= this.open().catch((error: unknown) => {
+      this.connecting = undefined;
+      throw error;
+    });
     return this.connecting;
   }
 
@@ -76,16 +110,24 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     this.closing = undefined;
     this.stopped = false;
     this.stopSignal = new AbortController();
-    this.streams.watchConnectionState((state) => this._status$.next(state));
+    try {
+      await this.streams.whenReady({ timeoutMs: this.options.connectTimeoutMs, signal: this.stopSignal.signal });
+    } catch (error) {
+      // Nothing goes on retrying in the background: the next call connects anew.
+      await this.streams.close();
+      throw error;
+    }
+    this.unwatchConnection = this.streams.watchConnectionState((state) => this._status$.next(state));
     this.replyConnection = this.streams.openBlockingConnection('replies');
-    this.replyLoop = this.readReplies(this.replyConnection);
+    void this.readReplies(this.replyConnection);
+    this.connected = true;
     this._status$.next('connected');
   }
 
   /**
    * Calls `service.method` and resolves with its result. Rejects with `ClamatorRpcError` for an
    * error reply, `ClamatorTimeoutError` when no reply came in time, `ClamatorTransportError` when the
-   * request could not be sent or the client was closed.
+   * request could not be sent (saying whether anything was sent) or the client was closed.
    */
   call<TResult = unknown>(service: string, method: string, params?: object, options?: ClamatorCallOptions): Promise<TResult> {
     return new Promise<TResult>((resolve, reject) => {
@@ -93,27 +135,27 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     });
   }
 
-  /** Queues a notification; resolves once Redis accepted it (queuing, not processing). */
-  async notify(service: string, method: string, params?: object): Promise<void> {
-    assertRoute(service, method);
-    assertParams(`${service}.${method}`, params);
-    await this.connect();
-    const lost = this.lostConnectionState();
-    if (lost) throw new ClamatorTransportError(`Could not queue notification ${service}.${method}: the Redis connection is ${lost}.`);
-    try {
-      await this.streams.sendNotification(service, encodeNotification(service, method, params));
-    } catch (error) {
-      throw new ClamatorTransportError(`Could not queue notification ${service}.${method}: ${(error as Error).message}`, { cause: error });
-    }
+  /**
+   * Queues a notification; resolves once Redis accepted it (queuing, not processing). Rejects with
+   * `ClamatorTransportError` when it could not be queued, and with `ClamatorTimeoutError` when Redis
+   * did not confirm it within the timeout (it may still have been queued).
+   */
+  notify(service: string, method: string, params?: object, options?: ClamatorNotifyOptions): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.dispatch(service, method, params, options?.timeoutMs, resolve as (value: unknown) => void, reject, true);
+    });
   }
 
-  /** The connection's state when Redis is away (a request would only wait in ioredis's offline queue), else undefined. */
-  private lostConnectionState(): string | undefined {
+  /** Why a request must not be sent right now (nothing is sent then), or undefined when it may be. */
+  private unsendable(): string | undefined {
+    if (this.stopped) return 'the client was closed';
+    // While Redis is away, fail at once rather than queue the request for a caller that may have
+    // given up by the time Redis is back (the request would still run, late).
     const { status } = this.streams.connection;
-    return LOST_CONNECTION_STATES.has(status) ? status : undefined;
+    return status === 'ready' ? undefined : `the Redis connection is ${status}`;
   }
 
-  /** Starts a call and returns its id, so that an unsubscribe can release it. */
+  /** Starts a call (or a notification), and returns the id an unsubscribe releases it by. */
   private dispatch(
     service: string,
     method: string,
@@ -121,6 +163,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     timeoutMs: number | undefined,
     resolve: (value: unknown) => void,
     reject: (error: Error) => void,
+    notification = false,
   ): string | undefined {
     try {
       assertRoute(service, method);
@@ -130,23 +173,58 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
       reject(error as Error);
       return undefined;
     }
-    const id = randomUUID();
     const timeout = timeoutMs ?? this.options.defaultTimeoutMs;
+    const deadline = Date.now() + timeout;
     const qualified = `${service}.${method}`;
+    const what = notification ? `notification ${qualified}` : qualified;
+    const id = notification ? `notification:${++this.notificationCount}` : randomUUID();
     const send = () => {
-      if (this.stopped) return reject(new ClamatorTransportError(`Client closed before ${qualified} was sent.`));
-      // While Redis is away, fail at once rather than queue the request for a caller that may have
-      // given up by the time Redis is back (the request would still run, late).
-      const lost = this.lostConnectionState();
-      if (lost) return reject(new ClamatorTransportError(`Could not send ${qualified}: the Redis connection is ${lost}.`));
-      this.pending.add({ id, method: qualified, timeoutMs: timeout, deadline: Date.now() + timeout, resolve, reject });
-      this.streams.sendRequest(service, encodeRequest(service, method, params, id), this.replyStream, (error) => {
-        if (error) this.pending.take(id)?.reject(new ClamatorTransportError(`Could not send ${qualified}: ${error.message}`, { cause: error }));
-      });
+      const refusal = this.unsendable();
+      if (refusal) return reject(new ClamatorTransportError(`Could not send ${what}: nothing was sent, ${refusal}.`));
+      const waiting = { id, method: qualified, timeoutMs: timeout, deadline, resolve, reject };
+      if (notification) {
+        this.unconfirmed.add(waiting);
+        this.streams.sendNotification(service, encodeNotification(service, method, params), (error) => {
+          const queued = this.unconfirmed.take(id);
+          if (!queued) return;
+          if (error) queued.reject(new ClamatorTransportError(`Could not queue notification ${qualified}: ${error.message}`, { cause: error }));
+          else queued.resolve(undefined);
+        });
+      } else {
+        this.pending.add(waiting);
+        this.streams.sendRequest(service, encodeRequest(service, method, params, id), this.replyStream, (error) => {
+          if (error) this.pending.take(id)?.reject(new ClamatorTransportError(`Could not send ${qualified}: ${error.message}`, { cause: error }));
+        });
+      }
     };
-    if (this.connecting && !this.stopped) send();
-    else this.connect().then(send, (error: Error) => reject(new ClamatorTransportError(`Could not connect: ${error.message}`, { cause: error })));
+    if (this.connected) send();
+    else this.sendOnceConnected(what, deadline, send, reject);
     return id;
+  }
+
+  /**
+   * Sends once `connect()` succeeds; fails, saying that nothing was sent, when it does not, or when
+   * the call's own deadline comes first.
+   */
+  private sendOnceConnected(what: string, deadline: number, send: () => void, reject: (error: Error) => void): void {
+    let waiting = true;
+    const timer = setTimeout(() => {
+      waiting = false;
+      reject(new ClamatorTransportError(`Could not send ${what}: nothing was sent, Redis did not answer within its timeout.`));
+    }, deadline - Date.now());
+    timer.unref();
+    this.connect().then(
+      () => {
+        if (!waiting) return;
+        clearTimeout(timer);
+        send();
+      },
+      (error: Error) => {
+        if (!waiting) return;
+        clearTimeout(timer);
+        reject(new ClamatorTransportError(`Could not send ${what}: nothing was sent. ${error.message}`, { cause: error }));
+      },
+    );
   }
 
   /** Nest's request path (`send()`): answers through `callback` with the same error objects `call()` rejects with. */
@@ -180,6 +258,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
   private async readReplies(connection: Redis): Promise<void> {
     let lastId = '0-0';
     let failures = 0;
+    let readSinceTrim = 0;
     while (!this.stopped) {
       try {
         const entries = await this.streams.readReplies(connection, this.replyStream, lastId, this.options.replyReadCount, this.options.blockMs);
@@ -188,6 +267,12 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
         for (const entry of entries) {
           lastId = entry.id;
           this.settle(fieldValue(entry.fields, FIELD_ENVELOPE), entry.id);
+        }
+        // What has been read is trimmed away now and then, so that the servers' MAXLEN cap never has to.
+        readSinceTrim += entries.length;
+        if (readSinceTrim >= REPLY_TRIM_EVERY) {
+          readSinceTrim = 0;
+          this.streams.trimRead(this.replyStream, lastId).catch(() => undefined);
         }
       } catch (error) {
         if (this.stopped) break;
@@ -222,7 +307,11 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     return this.pending.size;
   }
 
-  /** Rejects pending calls with `ClamatorTransportError`, deletes the reply stream and closes owned connections. Idempotent. */
+  /**
+   * Rejects pending calls with `ClamatorTransportError`, deletes the reply stream and closes owned
+   * connections. Settles within a few seconds whatever Redis does (up, down, frozen or paused).
+   * Idempotent.
+   */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -230,21 +319,29 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
 
   private async shutdown(): Promise<void> {
     this.stopped = true;
+    this.connected = false;
     this.stopSignal.abort();
     for (const call of this.pending.takeAll()) {
       call.reject(new ClamatorTransportError(`Client closed before ${call.method} was answered.`));
     }
     const connecting = this.connecting;
     this.connecting = undefined;
-    if (connecting) {
-      await connecting.catch(() => undefined);
+    // An open() still waiting for Redis gives up at once (the stop signal).
+    if (connecting && (await connecting.then(() => true, () => false))) {
+      this.unwatchConnection?.();
+      // A read waiting in ioredis's offline queue (Redis away) never returns: the loop is not waited for.
       if (this.replyConnection) this.streams.closeBlockingConnection(this.replyConnection);
-      await this.replyLoop;
-      await this.streams.deleteStream(this.replyStream).catch((error: Error) =>
-        this.logger.warn(`Could not delete reply stream ${this.replyStream}: ${error.message}`),
-      );
+      if (this.streams.connection.status === 'ready') {
+        const deleted = this.streams.deleteStream(this.replyStream).catch((error: Error) =>
+          this.logger.warn(`Could not delete reply stream ${this.replyStream}: ${error.message}`),
+        );
+        await settlesWithin(deleted, DELETE_REPLY_STREAM_BOUND_MS);
+      }
     }
     await this.streams.close();
+    for (const notification of this.unconfirmed.takeAll()) {
+      notification.reject(new ClamatorTransportError(`Client closed before Redis confirmed notification ${notification.method}; it may have been queued.`));
+    }
     this._status$.next('disconnected');
   }
 

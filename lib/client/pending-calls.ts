@@ -46,7 +46,16 @@ export class PendingCalls {
   add(call: PendingCall): void {
     let queue = this.queues.get(call.timeoutMs);
     if (!queue) this.queues.set(call.timeoutMs, (queue = new DeadlineQueue()));
-    queue.calls.push(call);
+    const { calls } = queue;
+    const last = calls.length > queue.head ? calls[calls.length - 1] : undefined;
+    if (last === undefined || last.deadline <= call.deadline) {
+      calls.push(call);
+    } else {
+      // A call that waited for the connection keeps the deadline it was made with: put it in order.
+      let at = calls.length - 1;
+      while (at > queue.head && (calls[at - 1] as PendingCall).deadline > call.deadline) at -= 1;
+      calls.splice(at, 0, call);
+    }
     call.queue = queue;
     this.byId.set(call.id, call);
     if (call.deadline < this.timerDeadline) this.armTimer(call.deadline);

@@ -17,7 +17,8 @@ export const FIELD_REPLY_TO = 'reply-to';
 export const DEFAULTS = {
   redisUrl: 'redis://localhost:6379',
   consumerClaimIdleMs: 60_000,
-  replyStreamMaxLen: 1024,
+  /** Larger than the peers' 1024: a cap that trims replies a busy caller has not read yet loses answers. */
+  replyStreamMaxLen: 100_000,
   shutdownGraceMs: 5_000,
   concurrency: 1,
   readCount: 16,
@@ -28,6 +29,7 @@ export const DEFAULTS = {
   maxEnvelopeBytes: 1024 * 1024,
   deadConsumerIdleMs: 10 * 60_000,
   maintenanceIntervalMs: 5_000,
+  connectTimeoutMs: 10_000,
   /** Reply streams expire this long after the last reply written to them (improvement 6). */
   replyStreamTtlMs: 10 * 60_000,
 } as const;

@@ -59,7 +59,10 @@ export class ClamatorRpcError extends RpcException {
   }
 }
 
-/** A call got no reply within its timeout. The request may still run on the server: a timeout is not sent to it. */
+/**
+ * A call got no reply within its timeout (or Redis did not confirm a notification in time). The
+ * request may still run on the server: a timeout is not sent to it.
+ */
 export class ClamatorTimeoutError extends Error {
   override readonly name = 'ClamatorTimeoutError';
 
@@ -68,8 +71,9 @@ export class ClamatorTimeoutError extends Error {
     readonly method: string,
     /** The timeout that elapsed, in milliseconds. */
     readonly timeoutMs: number,
+    message = `No reply to ${method} within ${timeoutMs} ms. The request may still be handled by the server.`,
   ) {
-    super(`No reply to ${method} within ${timeoutMs} ms. The request may still be handled by the server.`);
+    super(message);
   }
 }
 

@@ -10,7 +10,10 @@ export interface ClamatorServerOptions extends ClamatorConnectionOptions {
    * claim fresh, so a slow handler is never run twice. Default: 60000.
    */
   consumerClaimIdleMs?: number;
-  /** Approximate cap on reply-stream length (`MAXLEN ~`). Default: 1024. */
+  /**
+   * Approximate cap on reply-stream length (`MAXLEN ~`): a safety net only, since each client trims
+   * what it has read. Keep it above the calls any one client has in flight. Default: 100000.
+   */
   replyStreamMaxLen?: number;
   /** On close, how long handlers in flight may take to finish and reply before the connections close. Default: 5000. */
   shutdownGraceMs?: number;
@@ -43,6 +46,12 @@ export interface ClamatorServerOptions extends ClamatorConnectionOptions {
   deadConsumerIdleMs?: number;
   /** How often each service trims acknowledged entries and removes dead consumers. Default: 5000. */
   maintenanceIntervalMs?: number;
+  /**
+   * How long `listen()` waits for Redis to answer (it logs the first connection error at once and
+   * keeps retrying) before failing with `ClamatorTransportError`, so that a supervisor can restart
+   * the process. Default: 10000.
+   */
+  connectTimeoutMs?: number;
 }
 
 /** Server options after defaults and validation. */
@@ -58,6 +67,7 @@ export interface ResolvedServerOptions extends ResolvedConnectionOptions {
   readonly maxEnvelopeBytes: number;
   readonly deadConsumerIdleMs: number;
   readonly maintenanceIntervalMs: number;
+  readonly connectTimeoutMs: number;
 }
 
 /** Merges server options with the defaults and validates them once; throws naming the invalid option. */
@@ -82,5 +92,6 @@ export function resolveServerOptions(options: ClamatorServerOptions): ResolvedSe
     // A live consumer touches the group at least every blockMs; well above that means gone.
     deadConsumerIdleMs: rules.integer('deadConsumerIdleMs', options.deadConsumerIdleMs, DEFAULTS.deadConsumerIdleMs, Math.max(10 * blockMs, 1000), Number.MAX_SAFE_INTEGER, ms),
     maintenanceIntervalMs: rules.integer('maintenanceIntervalMs', options.maintenanceIntervalMs, DEFAULTS.maintenanceIntervalMs, 100, Number.MAX_SAFE_INTEGER, ms),
+    connectTimeoutMs: rules.integer('connectTimeoutMs', options.connectTimeoutMs, DEFAULTS.connectTimeoutMs, 1, 2_147_483_647, ms),
   };
 }

@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
 import { CLAMATOR_TRANSPORT } from '../protocol/constants.js';
+import { ClamatorTransportError } from '../protocol/errors.js';
+import { settlesWithin } from '../streams/connections/bounded-wait.js';
 import { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
 import type { ClamatorConnectionEvents, ClamatorStatus } from '../streams/connections/connection-status.js';
 import { type ClamatorServerOptions, type ResolvedServerOptions, resolveServerOptions } from './clamator-server.options.js';
@@ -38,6 +40,9 @@ export class ClamatorServer
   private readonly consumers: ServiceConsumer[] = [];
   private lifecycle: Lifecycle = 'idle';
   private closing: Promise<void> | undefined;
+  /** Aborted by `close()`: a `listen()` still waiting for Redis gives up at once. */
+  private readonly closeSignal = new AbortController();
+  private unwatchConnection: (() => void) | undefined;
 
   constructor(options: ClamatorServerOptions) {
     super();
@@ -73,7 +78,14 @@ export class ClamatorServer
     if (this.lifecycle !== 'idle') throw new Error('ClamatorServer: listen() was already called.');
     this.lifecycle = 'starting';
     const routes = buildRoutes(this.getHandlers());
-    this.streams.watchConnectionState((state) => this._status$.next(state));
+    try {
+      await this.createGroups([...routes.keys()]);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    if (this.closeSignal.signal.aborted) throw new ClamatorTransportError('ClamatorServer: closed while listen() was starting.');
+    this.unwatchConnection = this.streams.watchConnectionState((state) => this._status$.next(state));
     const { instanceId, handlerTimeoutMs, maxEnvelopeBytes } = this.options;
     for (const [service, handlers] of routes) {
       const consumer = this.streams.keys.consumer(service, instanceId);
@@ -90,15 +102,43 @@ export class ClamatorServer
       );
       this.consumers.push(worker);
     }
-    try {
-      await Promise.all(this.consumers.map((worker) => worker.start()));
-    } catch (error) {
-      await this.close();
-      throw error;
-    }
+    const byStream = new Map(this.consumers.map((worker) => [this.streams.keys.commandStream(worker.service), worker]));
+    this.streams.onUnstoredWrites((writes, reason) => {
+      for (const write of writes) if (!write.ackWithoutReply) byStream.get(write.streamKey)?.writeFailed(write.entryId, reason);
+    });
+    for (const worker of this.consumers) worker.start();
     if (this.lifecycle === 'starting') this.lifecycle = 'listening';
     if (routes.size === 0) this.logger.warn('No @MessagePattern or @EventPattern handlers: nothing to serve.');
     this._status$.next('connected');
+  }
+
+  /**
+   * Waits for Redis to answer, logging the first connection error at once, then creates the
+   * consumer group of each service; all within `connectTimeoutMs`, or fails naming the endpoint and
+   * the cause, so that a process that cannot reach Redis fails fast and its supervisor restarts it.
+   */
+  private async createGroups(services: string[]): Promise<void> {
+    const { connectTimeoutMs } = this.options;
+    const startedAt = Date.now();
+    await this.streams.whenReady({
+      timeoutMs: connectTimeoutMs,
+      signal: this.closeSignal.signal,
+      onFirstError: (error) =>
+        this.logger.error(
+          `Could not reach Redis at ${this.streams.describeEndpoint()} (${error.message}); ` +
+            `retrying with backoff for up to ${connectTimeoutMs} ms (connectTimeoutMs).`,
+        ),
+    });
+    const created = Promise.all(services.map((service) => this.streams.ensureGroup(service)));
+    const remainingMs = Math.max(connectTimeoutMs - (Date.now() - startedAt), 100);
+    if (!(await settlesWithin(created, remainingMs))) {
+      created.catch(() => undefined);
+      throw new ClamatorTransportError(
+        `Redis at ${this.streams.describeEndpoint()} stopped answering while the consumer groups were created ` +
+          `(connectTimeoutMs: ${connectTimeoutMs} ms).`,
+      );
+    }
+    await created;
   }
 
   /**
@@ -113,6 +153,8 @@ export class ClamatorServer
 
   private async shutdown(): Promise<void> {
     this.lifecycle = 'closed';
+    this.closeSignal.abort();
+    this.unwatchConnection?.();
     await Promise.all(this.consumers.map((worker) => worker.stop(this.options.shutdownGraceMs)));
     await this.streams.close();
     this._status$.next('disconnected');

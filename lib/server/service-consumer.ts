@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DEFAULTS, MIN_RECLAIM_INTERVAL_MS } from '../protocol/constants.js';
 import { backoffDelayMs, sleep } from '../streams/connections/backoff.js';
+import { settlesWithin } from '../streams/connections/bounded-wait.js';
 import type { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
 import type { StreamEntry } from '../streams/stream-replies.js';
 import type { EntryOutcome, EntryProcessor } from './entry-processor.js';
@@ -28,6 +29,22 @@ interface QueuedEntry {
 }
 
 /**
+ * Claims of entries held (queued or running) are refreshed once they are this old, so that their
+ * idle time stays under about 0.75 s: a peer in the group whose claim threshold is 1 s or more
+ * never takes live work over, whatever this server's own `consumerClaimIdleMs`.
+ */
+export const CLAIM_REFRESH_MAX_MS = 500;
+
+/**
+ * On close, how long ending a blocked read may take: CLIENT UNBLOCK and the read's return, each.
+ * Past it (Redis down, frozen or paused) the read's connection is closed instead.
+ */
+export const STOP_READ_BOUND_MS = 500;
+
+/** Most entries remembered with the reason their reply could not be stored (for their dead letter). */
+const MAX_REMEMBERED_WRITE_FAILURES = 10_000;
+
+/**
  * One service's consumer in its group: a read loop on a dedicated connection, a bounded queue
  * drained by up to `concurrency` handlers (one at a time keeps arrival order), a reclaim pass that
  * takes over entries of dead consumers, and a refresher that keeps the claim of entries it still
@@ -50,6 +67,8 @@ export class ServiceConsumer {
   private reclaimCursor = '0-0';
   private reclaiming = false;
   private batchSize: number;
+  /** Entries left pending because their reply could not be stored, with Redis's reason (newest last). */
+  private readonly writeFailures = new Map<string, string>();
 
   constructor(
     private readonly settings: ServiceConsumerSettings,
@@ -61,23 +80,44 @@ export class ServiceConsumer {
     this.batchSize = settings.readCount;
   }
 
-  /** Creates the group if needed and starts reading, reclaiming and refreshing claims. */
-  async start(): Promise<void> {
-    await this.streams.ensureGroup(this.settings.service);
+  /** The service whose command stream this consumer reads. */
+  get service(): string {
+    return this.settings.service;
+  }
+
+  /** Starts reading (the group exists: the server created it), reclaiming and refreshing claims. */
+  start(): void {
     const connection = this.streams.openBlockingConnection(`read:${this.settings.service}`);
     this.readConnection = connection;
     // The id changes with every reconnect; stop() uses it to end a blocked read cleanly.
-    const learnClientId = async () => {
-      this.readClientId = await this.streams.clientId(connection);
-    };
-    connection.on('ready', () => void learnClientId());
-    await learnClientId();
+    connection.on('ready', () => {
+      this.readClientId = undefined;
+      void this.streams.clientId(connection).then((id) => (this.readClientId = id));
+    });
     this.readLoop = this.runReadLoop(connection);
     const idle = this.settings.consumerClaimIdleMs;
+    const refreshAgeMs = this.claimRefreshAgeMs;
     this.timers.push(setInterval(() => void this.reclaim(), Math.max(MIN_RECLAIM_INTERVAL_MS, Math.floor(idle / 4))));
-    this.timers.push(setInterval(() => void this.refreshClaims(), Math.max(50, Math.floor(idle / 3))));
+    this.timers.push(setInterval(() => void this.refreshClaims(), Math.max(25, Math.floor(refreshAgeMs / 2))));
     this.timers.push(setInterval(() => void this.maintain(), this.settings.maintenanceIntervalMs));
     for (const timer of this.timers) timer.unref();
+  }
+
+  /** How old a held entry's claim may get before it is refreshed: a third of the claim threshold, and never more than CLAIM_REFRESH_MAX_MS. */
+  private get claimRefreshAgeMs(): number {
+    return Math.min(CLAIM_REFRESH_MAX_MS, Math.floor(this.settings.consumerClaimIdleMs / 3));
+  }
+
+  /**
+   * Hears that the writes of an entry handled here failed: it stays pending and comes back; when it
+   * comes back once too often, its dead letter says why.
+   */
+  writeFailed(entryId: string, reason: string): void {
+    this.writeFailures.delete(entryId);
+    this.writeFailures.set(entryId, reason);
+    if (this.writeFailures.size > MAX_REMEMBERED_WRITE_FAILURES) {
+      this.writeFailures.delete(this.writeFailures.keys().next().value as string);
+    }
   }
 
   /** Entries queued or running right now. */
@@ -95,10 +135,7 @@ export class ServiceConsumer {
     this.stop$.abort();
     this.wakeReader?.();
     await this.endReadLoop();
-    const finished = await Promise.race([
-      this.whenIdle().then(() => true),
-      sleep(graceMs).then(() => false),
-    ]);
+    const finished = await settlesWithin(this.whenIdle(), graceMs);
     if (!finished) {
       this.logger.warn(
         `Service "${this.settings.service}": ${this.load} entries still unfinished after shutdownGraceMs (${graceMs} ms); ` +
@@ -111,19 +148,24 @@ export class ServiceConsumer {
   }
 
   /**
-   * Ends the read loop: a blocked read is unblocked (it returns no entries, so none is left
-   * delivered-but-unseen), or, where CLIENT UNBLOCK is not permitted, cut off by closing its connection.
+   * Ends the read loop in bounded time: a blocked read is unblocked (it returns no entries, so none
+   * is left delivered-but-unseen); where CLIENT UNBLOCK is not permitted, or Redis does not answer
+   * it in time (down, frozen, paused), the read is cut off by closing its connection. Entries a
+   * cut-off read had been given stay pending and are reclaimed.
    */
   private async endReadLoop(): Promise<void> {
     const connection = this.readConnection;
-    if (!connection) return;
-    const unblocked = this.readClientId !== undefined && (await this.streams.unblock(this.readClientId));
-    if (unblocked) {
-      // The loop sees `stopping` as soon as its read returns; a read sent just after the unblock ends within blockMs.
-      await Promise.race([this.readLoop, sleep(this.settings.blockMs + 100)]);
+    const loop = this.readLoop;
+    if (!connection || !loop) return;
+    const clientId = this.readClientId;
+    if (clientId !== undefined && connection.status === 'ready' && this.streams.connection.status === 'ready') {
+      const unblocking = this.streams.unblock(clientId);
+      // The loop sees `stopping` as soon as its read returns.
+      if ((await settlesWithin(unblocking, STOP_READ_BOUND_MS)) && (await unblocking)) await settlesWithin(loop, STOP_READ_BOUND_MS);
     }
     this.streams.closeBlockingConnection(connection);
-    await this.readLoop;
+    // A read waiting in ioredis's offline queue (Redis away) is never answered: the loop is not waited for then.
+    await settlesWithin(loop, STOP_READ_BOUND_MS);
   }
 
   /**
@@ -196,9 +238,12 @@ export class ServiceConsumer {
 
   private async run({ entry, deliveryCount }: QueuedEntry): Promise<void> {
     let outcome: EntryOutcome | undefined;
+    let deadLettered = false;
+    const writeFailure = this.writeFailures.size > 0 ? this.takeWriteFailure(entry.id) : undefined;
     try {
       if (deliveryCount > this.settings.maxDeliveries) {
-        outcome = await this.deadLetter(entry, deliveryCount);
+        outcome = await this.deadLetter(entry, deliveryCount, writeFailure);
+        deadLettered = true;
       } else {
         outcome = await this.processor.process(entry, deliveryCount);
         if (outcome.deadLetterReason) await this.keepAsDeadLetter(entry, outcome.deadLetterReason, deliveryCount);
@@ -212,7 +257,8 @@ export class ServiceConsumer {
     // The entry is acknowledged in the write that follows; its claim needs no refresh from here on.
     this.held.delete(entry.id);
     if (outcome && !this.abandoned) {
-      this.streams.replyAndAck(this.settings.service, entry.id, outcome.replyTo, outcome.envelope);
+      // A dead-lettered entry is acknowledged even if its error reply cannot be stored: its copy is kept.
+      this.streams.replyAndAck(this.settings.service, entry.id, outcome.replyTo, outcome.envelope, deadLettered);
     }
     this.pump();
     if (this.wakeReader && this.room >= this.batchSize) this.wakeReader();
@@ -223,10 +269,17 @@ export class ServiceConsumer {
    * Moves an entry delivered more than `maxDeliveries` times to the dead-letter stream and answers
    * its caller. When the copy cannot be written the entry stays pending (no outcome is acknowledged).
    */
-  private async deadLetter(entry: StreamEntry, deliveryCount: number): Promise<EntryOutcome> {
-    const reason = `delivered ${deliveryCount} times, more than maxDeliveries (${this.settings.maxDeliveries})`;
+  private async deadLetter(entry: StreamEntry, deliveryCount: number, writeFailure: string | undefined): Promise<EntryOutcome> {
+    const delivered = `delivered ${deliveryCount} times, more than maxDeliveries (${this.settings.maxDeliveries})`;
+    const reason = writeFailure ? `${delivered}; the last reply could not be stored: ${writeFailure}` : delivered;
     await this.keepAsDeadLetter(entry, reason, deliveryCount);
     return this.processor.refuse(entry, reason, { deliveryCount });
+  }
+
+  private takeWriteFailure(entryId: string): string | undefined {
+    const reason = this.writeFailures.get(entryId);
+    if (reason !== undefined) this.writeFailures.delete(entryId);
+    return reason;
   }
 
   /** Copies an entry that will not be run to the dead-letter stream, with one log line. */
@@ -296,7 +349,8 @@ export class ServiceConsumer {
 
   /** Keeps the claim of held entries fresh so that no other consumer takes them over while they wait or run. */
   private async refreshClaims(): Promise<void> {
-    const threshold = Date.now() - Math.floor(this.settings.consumerClaimIdleMs / 3);
+    if (this.held.size === 0) return;
+    const threshold = Date.now() - this.claimRefreshAgeMs;
     const stale: string[] = [];
     for (const [id, refreshedAt] of this.held) if (refreshedAt <= threshold) stale.push(id);
     if (stale.length === 0) return;

@@ -1,7 +1,6 @@
-import type { LoggerService } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, appendEntry, type OutgoingEntry } from './scripts/append-entries.script.js';
-import { chunked, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures } from './scripts/redis-script.js';
+import { chunked, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures, type ScriptSupport } from './scripts/redis-script.js';
 
 /**
  * Collects the requests and notifications a client sends within one tick (a batch of replies
@@ -12,17 +11,16 @@ import { chunked, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures } 
 export class AppendBatcher {
   private batch: OutgoingEntry[] = [];
   private scheduled = false;
-  private scripted = true;
-  /** Commands sent and not yet answered; `drain()` waits for them to reach 0. */
-  private outstanding = 0;
+  /** Entries sent and not yet answered, by the command that carries them; `drain()` waits for none to be left. */
+  private readonly unanswered = new Set<OutgoingEntry | OutgoingEntry[]>();
   private drainWaiters: Array<() => void> = [];
 
   constructor(
     private readonly connection: () => Redis,
-    private readonly logger: LoggerService,
+    private readonly scripts: ScriptSupport,
   ) {}
 
-  /** Queues an entry; its `settle` is called once Redis accepted or refused it. */
+  /** Queues an entry; its `settle` is called once Redis accepted or refused it (or `abandon` gave up on it). */
   append(entry: OutgoingEntry): void {
     this.batch.push(entry);
     if (this.scheduled) return;
@@ -33,8 +31,22 @@ export class AppendBatcher {
   /** Resolves when everything queued so far has been sent and answered. */
   drain(): Promise<void> {
     if (this.batch.length > 0) this.flush();
-    if (this.outstanding === 0) return Promise.resolve();
+    if (this.unanswered.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /**
+   * Settles every entry still queued or unanswered with `error`, at once: the connection is being
+   * closed and Redis's answer, if it ever comes, will not be waited for. An answer arriving later
+   * settles nothing twice (`settle` is the caller's and ignores a second call).
+   */
+  abandon(error: Error): void {
+    const queued = this.batch;
+    this.batch = [];
+    for (const entry of queued) entry.settle(error);
+    for (const sent of this.unanswered) for (const entry of Array.isArray(sent) ? sent : [sent]) entry.settle(error);
+    this.unanswered.clear();
+    this.wakeDrainWaiters();
   }
 
   private flush(): void {
@@ -42,7 +54,7 @@ export class AppendBatcher {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
-    if (batch.length === 1 || !this.scripted) {
+    if (batch.length === 1 || !this.scripts.enabled) {
       for (const entry of batch) this.appendOne(entry);
       return;
     }
@@ -50,49 +62,47 @@ export class AppendBatcher {
   }
 
   private appendScripted(batch: OutgoingEntry[]): void {
-    this.outstanding += 1;
+    this.unanswered.add(batch);
     APPEND_ENTRIES_SCRIPT.run(this.connection(), appendEntriesCall(batch)).then(
       (reply) => {
-        settleBatch(batch, reply);
-        this.answered();
+        if (this.answered(batch)) settleBatch(batch, reply);
       },
       (error: Error) => {
-        if (!isScriptRefusedError(error)) {
-          for (const entry of batch) entry.settle(error);
-          this.answered();
+        if (!this.unanswered.has(batch)) return;
+        if (isScriptRefusedError(error)) {
+          // Nothing ran: send the same entries one by one, and from now on always.
+          this.scripts.refuse(error);
+          for (const entry of batch) this.appendOne(entry);
+          this.answered(batch);
           return;
         }
-        // Nothing ran: send the same entries one by one, and from now on always.
-        if (this.scripted) {
-          this.scripted = false;
-          this.logger.warn(
-            `Redis refused the batching script (${error.message}); appending entries one XADD at a time. ` +
-              'Grant +evalsha and +eval to batch them (README, "Security").',
-          );
-        }
-        for (const entry of batch) this.appendOne(entry);
-        this.answered();
+        this.answered(batch);
+        for (const entry of batch) entry.settle(error);
       },
     );
   }
 
   private appendOne(entry: OutgoingEntry): void {
-    this.outstanding += 1;
+    this.unanswered.add(entry);
     appendEntry(this.connection(), entry.streamKey, entry.envelope, entry.replyTo).then(
       () => {
-        entry.settle();
-        this.answered();
+        if (this.answered(entry)) entry.settle();
       },
       (error: Error) => {
-        entry.settle(error);
-        this.answered();
+        if (this.answered(entry)) entry.settle(error);
       },
     );
   }
 
-  private answered(): void {
-    this.outstanding -= 1;
-    if (this.outstanding > 0 || this.drainWaiters.length === 0) return;
+  /** Marks a command answered; false when it was abandoned meanwhile (its entries are settled already). */
+  private answered(sent: OutgoingEntry | OutgoingEntry[]): boolean {
+    if (!this.unanswered.delete(sent)) return false;
+    if (this.unanswered.size === 0) this.wakeDrainWaiters();
+    return true;
+  }
+
+  private wakeDrainWaiters(): void {
+    if (this.drainWaiters.length === 0) return;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const resolve of waiters) resolve();

@@ -4,8 +4,12 @@ import { DEFAULTS } from '../protocol/constants.js';
 import { ClamatorKeys } from '../protocol/keys.js';
 import { type ClamatorConnectionOptions, resolveConnectionSource } from '../options/connection.options.js';
 import { OptionRules } from '../options/option-rules.js';
+import { settlesWithin } from './connections/bounded-wait.js';
 import type { ClamatorStatus } from './connections/connection-status.js';
 import { RedisConnections } from './connections/redis-connections.js';
+import { describeRedisEndpoint, type ReadinessWait, waitUntilReady } from './connections/redis-readiness.js';
+import { isScriptRefusedError, ScriptSupport } from './scripts/redis-script.js';
+import { REPLY_AND_ACK_SCRIPT } from './scripts/reply-and-ack.script.js';
 import { REMOVE_IDLE_CONSUMER_SCRIPT } from './scripts/remove-idle-consumer.script.js';
 import {
   type AutoClaimResult,
@@ -21,15 +25,15 @@ import {
   parseReadReply,
 } from './stream-replies.js';
 import { AppendBatcher } from './append-batcher.js';
-import { appendEntry } from './scripts/append-entries.script.js';
-import { WriteBatcher } from './write-batcher.js';
+import { APPEND_ENTRIES_SCRIPT, appendEntry } from './scripts/append-entries.script.js';
+import { type UnstoredWritesListener, WriteBatcher } from './write-batcher.js';
 
 /** Injection token of the options of a `ClamatorStreamsService` provided through Nest's DI. */
 export const CLAMATOR_STREAMS_OPTIONS = Symbol.for('nestjs-clamator:streams-options');
 
 /** Options of `ClamatorStreamsService`. */
 export interface ClamatorStreamsOptions extends Omit<ClamatorConnectionOptions, 'instanceId'> {
-  /** Approximate cap on reply-stream length (`XADD ... MAXLEN ~ n`). Default: 1024. */
+  /** Approximate cap on reply-stream length (`XADD ... MAXLEN ~ n`): a safety net, far above what a caller has in flight. Default: 100000. */
   replyStreamMaxLen?: number;
   /** A reply stream expires this long after the last reply written to it. Default: 600000 (10 min). */
   replyStreamTtlMs?: number;
@@ -39,6 +43,12 @@ export interface ClamatorStreamsOptions extends Omit<ClamatorConnectionOptions, 
 
 /** Most XTRIM calls in one `trimAcknowledged` pass, so that a long backlog is worked off over several passes. */
 const MAX_TRIM_ROUNDS = 50;
+
+/**
+ * On close, how long queued writes may take to reach Redis before they are given up on (Redis
+ * down, frozen or paused). Unwritten replies leave their entries pending, to be delivered again.
+ */
+export const CLOSE_FLUSH_BOUND_MS = 1_000;
 
 function isBusyGroup(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('BUSYGROUP');
@@ -58,6 +68,10 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   private readonly writer: WriteBatcher;
   private readonly appender: AppendBatcher;
   private readonly logger = new Logger('ClamatorStreams');
+  private readonly scripts = new ScriptSupport((message) => this.logger.warn(message));
+  /** The command connection the script loader listens to, and how to stop listening. */
+  private attached: { connection: Redis; detach: () => void } | undefined;
+  private readonly detachers = new Set<() => void>();
   private closing: Promise<void> | undefined;
 
   constructor(@Inject(CLAMATOR_STREAMS_OPTIONS) options: ClamatorStreamsOptions) {
@@ -67,24 +81,73 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
     const replyStreamTtlMs = rules.integer('replyStreamTtlMs', options.replyStreamTtlMs, DEFAULTS.replyStreamTtlMs, 1000, Number.MAX_SAFE_INTEGER, 'milliseconds');
     this.keys = new ClamatorKeys(connection.keyPrefix);
     this.connections = new RedisConnections(connection, options.connectionName ?? 'clamator');
-    this.writer = new WriteBatcher(() => this.connection, replyStreamMaxLen, replyStreamTtlMs, this.logger);
-    this.appender = new AppendBatcher(() => this.connection, this.logger);
+    this.writer = new WriteBatcher(() => this.connection, replyStreamMaxLen, replyStreamTtlMs, this.logger, this.scripts);
+    this.appender = new AppendBatcher(() => this.connection, this.scripts);
   }
 
   /** The connection for non-blocking commands: the injected one, or one opened on first use. */
   get connection(): Redis {
-    return this.connections.command;
+    const connection = this.connections.command;
+    if (this.attached?.connection !== connection) this.attachScriptLoader(connection);
+    return connection;
   }
 
   /**
-   * Reports `connected` / `reconnecting` as the command connection opened here comes and goes.
-   * An injected connection's state is its owner's business: read loops report what they see instead.
+   * Loads the batch scripts into Redis's cache whenever the command connection becomes ready (the
+   * first time, and after every reconnect: a restarted Redis has lost them), so that no write finds
+   * them missing. A refusal (ACL, scripting disabled) switches every writer to plain commands at once.
    */
-  watchConnectionState(report: (state: ClamatorStatus) => void): void {
-    if (this.connections.isInjected) return;
+  private attachScriptLoader(connection: Redis): void {
+    this.attached?.detach();
+    const load = () => {
+      for (const script of [REPLY_AND_ACK_SCRIPT, APPEND_ENTRIES_SCRIPT]) {
+        script.load(connection).catch((error: unknown) => {
+          if (isScriptRefusedError(error)) this.scripts.refuse(error as Error);
+        });
+      }
+    };
+    connection.on('ready', load);
+    this.attached = { connection, detach: () => connection.off('ready', load) };
+    if (connection.status === 'ready') load();
+  }
+
+  /** Where the command connection points, fit for logs and errors (no password). */
+  describeEndpoint(): string {
+    return describeRedisEndpoint(this.connection);
+  }
+
+  /**
+   * Resolves once Redis answered on the command connection; rejects with `ClamatorTransportError`
+   * naming the endpoint and the cause when that takes longer than `wait.timeoutMs`.
+   */
+  whenReady(wait: ReadinessWait): Promise<void> {
+    return waitUntilReady(this.connection, wait);
+  }
+
+  /**
+   * Reports `connected` / `reconnecting` as the command connection opened here comes and goes, until
+   * the returned function is called or this service closes. An injected connection's state is its
+   * owner's business: read loops report what they see instead.
+   */
+  watchConnectionState(report: (state: ClamatorStatus) => void): () => void {
+    if (this.connections.isInjected) return () => undefined;
     const connection = this.connection;
-    connection.on('ready', () => report('connected'));
-    connection.on('reconnecting', () => report('reconnecting'));
+    const ready = () => report('connected');
+    const reconnecting = () => report('reconnecting');
+    connection.on('ready', ready);
+    connection.on('reconnecting', reconnecting);
+    const detach = () => {
+      connection.off('ready', ready);
+      connection.off('reconnecting', reconnecting);
+      this.detachers.delete(detach);
+    };
+    this.detachers.add(detach);
+    return detach;
+  }
+
+  /** Sets who hears of handled entries left pending because their reply (or acknowledgement) could not be written. */
+  onUnstoredWrites(listener: UnstoredWritesListener): void {
+    this.writer.onUnstored(listener);
   }
 
   /** Opens a dedicated connection for a blocking read loop; close it with `closeBlockingConnection`. */
@@ -120,11 +183,12 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   }
 
   /**
-   * Creates the consumer group of `service` (and its stream) unless it exists. A new group starts at
-   * `$` (PROTOCOL.md); a group re-created after it vanished (Redis restarted empty) starts at `0`,
-   * since whatever its stream holds then was written after the loss and is work nobody has done.
+   * Creates the consumer group of `service` (and its stream) unless it exists. A group created here
+   * starts at the beginning of the stream, so that requests and notifications written before any
+   * server existed (or after Redis restarted empty) are served; a group that exists, made by
+   * whichever peer came first, keeps its own start.
    */
-  async ensureGroup(service: string, startId: '$' | '0' = '$'): Promise<void> {
+  async ensureGroup(service: string, startId: '$' | '0' = '0'): Promise<void> {
     try {
       await this.connection.xgroup('CREATE', this.keys.commandStream(service), this.keys.group(service), startId, 'MKSTREAM');
     } catch (error) {
@@ -172,16 +236,13 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
     this.appender.append({ streamKey: this.keys.commandStream(service), envelope, replyTo, settle });
   }
 
-  /** Appends a notification together with the others sent in the same tick; resolves once Redis accepted it. */
-  sendNotification(service: string, envelope: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.appender.append({
-        streamKey: this.keys.commandStream(service),
-        envelope,
-        replyTo: undefined,
-        settle: (error) => (error ? reject(error) : resolve()),
-      });
-    });
+  /**
+   * Appends a notification together with the others sent in the same tick. `settle` is called once
+   * (a second call, after `close()` gave up on the write, is possible and must be ignored): with the
+   * error when it could not be written, else with nothing.
+   */
+  sendNotification(service: string, envelope: string, settle: (error?: Error) => void): void {
+    this.appender.append({ streamKey: this.keys.commandStream(service), envelope, replyTo: undefined, settle });
   }
 
   /** Appends a notification (no `reply-to`); returns the entry id. */
@@ -190,12 +251,13 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   }
 
   /**
-   * Writes the reply of a handled entry and acknowledges the entry, in one round trip shared with
-   * the other entries finished in the same turn. Without `replyTo` it only acknowledges.
-   * `flushWrites()` resolves once everything queued was sent.
+   * Writes the reply of a handled entry and acknowledges the entry once the reply is stored, in one
+   * round trip shared with the other entries finished in the same turn. Without `replyTo` it only
+   * acknowledges. An entry whose reply Redis refuses stays pending (the `onUnstoredWrites` listener
+   * hears of it), unless `ackWithoutReply` is set. `flushWrites()` resolves once everything queued was sent.
    */
-  replyAndAck(service: string, entryId: string, replyTo?: string, envelope?: string): void {
-    this.writer.write(this.keys.commandStream(service), this.keys.group(service), entryId, replyTo, envelope);
+  replyAndAck(service: string, entryId: string, replyTo?: string, envelope?: string, ackWithoutReply = false): void {
+    this.writer.write(this.keys.commandStream(service), this.keys.group(service), entryId, replyTo, envelope, ackWithoutReply);
   }
 
   /** Acknowledges entries at once (outside the batch). */
@@ -302,6 +364,14 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
     return parseReadReply(reply);
   }
 
+  /**
+   * Removes from a reply stream what its reader has read (`XTRIM MINID ~`: whole nodes below
+   * `readUpToId` only), so that the stream holds about what is still unread.
+   */
+  async trimRead(replyStream: string, readUpToId: string): Promise<void> {
+    await this.connection.xtrim(replyStream, 'MINID', '~', readUpToId);
+  }
+
   /** Deletes a stream (a client's reply stream on close). */
   async deleteStream(key: string): Promise<void> {
     await this.connection.del(key);
@@ -312,14 +382,25 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
     await Promise.all([this.writer.drain(), this.appender.drain()]);
   }
 
-  /** Sends what is queued, then closes the connections opened here. Idempotent. */
+  /**
+   * Sends what is queued (for up to `CLOSE_FLUSH_BOUND_MS`: Redis may be down, frozen or paused),
+   * then closes the connections opened here. Requests and notifications Redis has not confirmed by
+   * then are settled with an error. Settles in bounded time whatever Redis does. Idempotent.
+   */
   close(): Promise<void> {
-    this.closing ??= this.flushWrites()
-      .finally(() => this.connections.close())
-      .finally(() => {
-        this.closing = undefined;
-      });
+    this.closing ??= this.shutdown().finally(() => {
+      this.closing = undefined;
+    });
     return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    await settlesWithin(this.flushWrites(), CLOSE_FLUSH_BOUND_MS);
+    for (const detach of [...this.detachers]) detach();
+    this.attached?.detach();
+    this.attached = undefined;
+    await this.connections.close();
+    this.appender.abandon(new Error('the connection was closed before Redis confirmed the write'));
   }
 
   /** Nest lifecycle: closes on application shutdown when provided through DI. */

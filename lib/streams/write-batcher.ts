@@ -1,40 +1,64 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { FIELD_ENVELOPE, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
-import { chunked, isNoScriptError, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures, type ScriptFailure } from './scripts/redis-script.js';
-import { type HandledEntryWrite, REPLY_AND_ACK_SCRIPT, replyAndAckCall } from './scripts/reply-and-ack.script.js';
+import { chunked, isNoScriptError, isScriptRefusedError, MAX_SCRIPT_BATCH, type ScriptSupport } from './scripts/redis-script.js';
+import {
+  type HandledEntryWrite,
+  parseReplyAndAckFailures,
+  REPLY_AND_ACK_SCRIPT,
+  replyAndAckCall,
+} from './scripts/reply-and-ack.script.js';
+
+/**
+ * Hears of handled entries that were left unacknowledged because their reply (or the whole batch)
+ * could not be written, with Redis's reason. They stay pending and will be delivered again.
+ */
+export type UnstoredWritesListener = (writes: readonly HandledEntryWrite[], reason: string) => void;
+
+/** Entries named in a log line, at most. */
+const LOGGED_IDS = 5;
 
 /**
  * Collects the replies and acknowledgements of entries finished before the next tick (all the
  * entries of a read whose handlers need no I/O finish in one chain of promise jobs) and sends them
- * as one command: a script that writes every reply, refreshes each reply stream's expiry and then
- * acknowledges the entries (`REPLY_AND_ACK_SCRIPT`). One command instead of one per reply is most
- * of what a reply costs the server and Redis. A batch with fewer than two replies, or every batch
- * where Redis refuses scripts, goes as a pipeline of XADD, PEXPIRE and XACK instead, replies
- * first, so that an entry is never acknowledged before its reply.
+ * as one command: a script that writes every reply, refreshes each reply stream's expiry and
+ * acknowledges each entry whose reply is stored (`REPLY_AND_ACK_SCRIPT`). One command instead of
+ * one per reply is most of what a reply costs the server and Redis. Acknowledgements alone, and
+ * every batch where Redis refuses scripts, go as plain commands; there a reply's XACK is sent only
+ * once its XADD succeeded, so that an entry is never acknowledged without its reply.
  *
  * A read loop about to read again can take the batch along (`sendBefore`): the writes and its next
- * XREADGROUP then leave in one write on its own connection. While a loop gathers (`hold`), the
- * batch waits for it instead of being flushed on the command connection.
+ * XREADGROUP then leave in one write on its own connection, and each write's outcome is handled as
+ * soon as Redis answers it, never behind the blocking read. While a loop gathers (`hold`), the batch
+ * waits for it instead of being flushed on the command connection.
  */
 export class WriteBatcher {
   private batch: HandledEntryWrite[] = [];
   private scheduled = false;
   private holds = 0;
-  private scripted = true;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private unstoredListener: UnstoredWritesListener = () => undefined;
 
   constructor(
     private readonly connection: () => Redis,
     private readonly replyStreamMaxLen: number,
     private readonly replyStreamTtlMs: number,
     private readonly logger: LoggerService,
+    private readonly scripts: ScriptSupport,
   ) {}
 
-  /** Queues a reply (when `replyTo` is set) and the acknowledgement of `entryId`; `drain()` waits for them. */
-  write(streamKey: string, group: string, entryId: string, replyTo?: string, envelope?: string): void {
-    this.batch.push({ streamKey, group, entryId, replyTo, envelope });
+  /**
+   * Queues a reply (when `replyTo` is set) and the acknowledgement of `entryId`; `drain()` waits for
+   * them. With `ackWithoutReply` the entry is acknowledged even when its reply cannot be stored.
+   */
+  write(streamKey: string, group: string, entryId: string, replyTo?: string, envelope?: string, ackWithoutReply = false): void {
+    this.batch.push({ streamKey, group, entryId, replyTo, envelope, ackWithoutReply });
     this.schedule();
+  }
+
+  /** Sets who hears of entries left pending because their writes failed. */
+  onUnstored(listener: UnstoredWritesListener): void {
+    this.unstoredListener = listener;
   }
 
   /** Writes queued and not yet sent. */
@@ -60,27 +84,17 @@ export class WriteBatcher {
   async sendBefore(connection: Redis, read: (pipeline: ChainableCommander) => void): Promise<unknown> {
     const batch = this.batch;
     this.batch = [];
-    const scripted = this.scripts(batch);
-    const chunks = scripted ? chunked(batch, MAX_SCRIPT_BATCH) : [];
     const pipeline = connection.pipeline();
-    if (scripted) for (const chunk of chunks) REPLY_AND_ACK_SCRIPT.addTo(pipeline, this.scriptCall(chunk));
-    else this.appendPlainWrites(pipeline, batch);
+    this.addWrites(pipeline, batch);
     read(pipeline);
-    const sent = pipeline.exec();
-    this.track(sent);
-    const results = (await sent) ?? [];
-    const last = results.pop();
-    if (scripted) {
-      chunks.forEach((chunk, i) => this.afterScript(chunk, results[i] ?? [new Error('pipeline returned no reply for the writes'), null]));
-    } else {
-      this.reportPlain(batch, results);
-    }
+    const results = (await pipeline.exec()) ?? [];
+    const last = results.at(-1);
     if (!last) throw new Error('pipeline returned no reply for the read');
     if (last[0]) throw last[0];
     return last[1];
   }
 
-  /** Resolves when everything queued so far has been sent. */
+  /** Resolves when everything queued so far has been sent and answered (or given up on). */
   async drain(): Promise<void> {
     if (this.batch.length > 0) this.flushBatch(true);
     // A batch re-sent after NOSCRIPT or a refusal is tracked while the first attempt settles: wait until none is left.
@@ -99,106 +113,159 @@ export class WriteBatcher {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
-    if (this.scripts(batch)) for (const chunk of chunked(batch, MAX_SCRIPT_BATCH)) this.sendScripted(chunk);
-    else this.sendPlain(batch);
+    const pipeline = this.connection().pipeline();
+    this.addWrites(pipeline, batch);
+    void pipeline.exec().catch(() => undefined);
+  }
+
+  /** Adds a batch's writes to `pipeline`: as script calls when it holds a reply, else as plain commands. */
+  private addWrites(pipeline: ChainableCommander, batch: HandledEntryWrite[]): void {
+    if (batch.length === 0) return;
+    if (!this.scripts.enabled || !batch.some(hasReply)) {
+      this.addPlainWrites(pipeline, batch);
+      return;
+    }
+    for (const chunk of chunked(batch, MAX_SCRIPT_BATCH)) {
+      const call = replyAndAckCall(chunk, this.replyStreamMaxLen, this.replyStreamTtlMs);
+      this.track(
+        new Promise<void>((resolve) => {
+          REPLY_AND_ACK_SCRIPT.addTo(pipeline, call, (error, reply) => resolve(this.afterScript(chunk, error ?? null, reply)));
+        }),
+      );
+    }
+  }
+
+  /** Handles the outcome of one script run: reports what it could not store, or recovers from a missing or refused script. */
+  private afterScript(batch: HandledEntryWrite[], error: Error | null, reply: unknown): Promise<void> | void {
+    if (!error) return this.reportScript(batch, reply);
+    if (isNoScriptError(error)) {
+      // Redis lost its script cache (restart, SCRIPT FLUSH) and ran nothing: send the body at once, on the command connection.
+      const call = replyAndAckCall(batch, this.replyStreamMaxLen, this.replyStreamTtlMs);
+      return REPLY_AND_ACK_SCRIPT.runBody(this.connection(), call).then(
+        (retried) => this.reportScript(batch, retried),
+        (retryError: Error) =>
+          isScriptRefusedError(retryError)
+            ? this.afterScript(batch, retryError, null)
+            : this.unstored(batch, `reply/ack script failed: ${retryError.message}`),
+      );
+    }
+    if (isScriptRefusedError(error)) {
+      // Nothing ran: write the same entries as plain commands, and from now on always.
+      this.scripts.refuse(error);
+      const pipeline = this.connection().pipeline();
+      this.addPlainWrites(pipeline, batch);
+      return pipeline.exec().then(
+        () => undefined,
+        () => undefined,
+      );
+    }
+    this.unstored(batch, `reply/ack script failed: ${error.message}`);
+  }
+
+  private reportScript(batch: readonly HandledEntryWrite[], reply: unknown): void {
+    const { unstoredReplies, failedAcks } = parseReplyAndAckFailures(reply);
+    if (unstoredReplies.length > 0) {
+      const byId = new Map(batch.map((write) => [write.entryId, write]));
+      const messages = new Set(unstoredReplies.map(({ message }) => message));
+      const writes = unstoredReplies.map(({ entryId }) => byId.get(entryId)).filter((write) => write !== undefined);
+      this.unstored(writes, `Redis refused the reply: ${[...messages].join('; ')}`);
+    }
+    for (const { streamKey, message } of failedAcks) this.ackFailed(streamKey, new Error(message));
   }
 
   /**
-   * Whether a batch goes as the script: when it holds two replies or more. A lone reply does not
-   * (Redis spends a few microseconds more on a script call than on its three plain commands, on the
-   * path a lone caller waits on), nor do acknowledgements alone (one XACK per stream already).
+   * Plain commands: XACK at once for entries without a reply; each reply's XADD, and only once it
+   * is answered, the XACK of the entries whose reply went in (and each reply stream's expiry).
    */
-  private scripts(batch: readonly HandledEntryWrite[]): boolean {
-    if (!this.scripted) return false;
-    let replies = 0;
+  private addPlainWrites(pipeline: ChainableCommander, batch: readonly HandledEntryWrite[]): void {
+    const acks = new EntryAcks();
+    const replies: HandledEntryWrite[] = [];
     for (const write of batch) {
-      if (write.replyTo !== undefined && ++replies > 1) return true;
+      if (hasReply(write)) replies.push(write);
+      else acks.add(write);
     }
-    return false;
-  }
-
-  private scriptCall(batch: readonly HandledEntryWrite[]) {
-    return replyAndAckCall(batch, this.replyStreamMaxLen, this.replyStreamTtlMs);
-  }
-
-  private sendScripted(batch: HandledEntryWrite[]): void {
+    acks.addTo(pipeline, this.ackFailed);
+    if (replies.length === 0) return;
     this.track(
-      REPLY_AND_ACK_SCRIPT.run(this.connection(), this.scriptCall(batch)).then(
-        (reply) => this.reportScript(batch, reply),
-        (error: Error) => this.afterScript(batch, [error, null]),
-      ),
+      new Promise<void>((resolve) => {
+        const refused = new Map<HandledEntryWrite, string>();
+        let unanswered = replies.length;
+        const answered = (write: HandledEntryWrite, error: Error | null | undefined) => {
+          if (error) refused.set(write, error.message);
+          if (--unanswered === 0) resolve(this.afterPlainReplies(replies, refused));
+        };
+        for (const write of replies) {
+          pipeline.xadd(
+            write.replyTo as string, 'MAXLEN', '~', this.replyStreamMaxLen, '*', FIELD_TYPE, TYPE_RPC, FIELD_ENVELOPE, write.envelope as string,
+            (error) => answered(write, error),
+          );
+        }
+      }),
     );
   }
 
-  /** Handles the outcome of a script run that went out in a pipeline (or failed on its own). */
-  private afterScript(batch: HandledEntryWrite[], [error, reply]: [Error | null, unknown]): void {
-    if (!error) {
-      this.reportScript(batch, reply);
-    } else if (isNoScriptError(error)) {
-      // Redis lost its script cache (restart, SCRIPT FLUSH); nothing ran. `run` sends the body along.
-      this.sendScripted(batch);
-    } else if (isScriptRefusedError(error)) {
-      // Nothing ran: send the same writes as plain commands, and from now on always.
-      if (this.scripted) {
-        this.scripted = false;
-        this.logger.warn(
-          `Redis refused the reply script (${error.message}); sending replies and acknowledgements as separate commands. ` +
-            'Grant +evalsha and +eval for one command per batch (README, "Security").',
-        );
-      }
-      this.sendPlain(batch);
-    } else {
-      this.fail(`reply/ack script failed: ${error.message}`, batch);
-    }
-  }
-
-  private sendPlain(batch: HandledEntryWrite[]): void {
+  /** Second step of plain writes: expiry of the reply streams written to, XACK of the entries that may be acknowledged. */
+  private afterPlainReplies(replies: readonly HandledEntryWrite[], refused: Map<HandledEntryWrite, string>): Promise<void> | void {
+    if (refused.size > 0) this.unstored([...refused.keys()], `Redis refused the reply: ${[...new Set(refused.values())].join('; ')}`);
     const pipeline = this.connection().pipeline();
-    this.appendPlainWrites(pipeline, batch);
-    this.track(
-      pipeline.exec().then(
-        (results) => this.reportPlain(batch, results ?? []),
-        (error: Error) => this.fail(`reply/ack pipeline failed: ${error.message}`, batch),
-      ),
+    const acks = new EntryAcks();
+    const written = new Set<string>();
+    for (const write of replies) {
+      if (!refused.has(write)) written.add(write.replyTo as string);
+      if (!refused.has(write) || write.ackWithoutReply) acks.add(write);
+    }
+    if (acks.size === 0) return;
+    for (const key of written) pipeline.pexpire(key, this.replyStreamTtlMs);
+    acks.addTo(pipeline, this.ackFailed);
+    return pipeline.exec().then(
+      () => undefined,
+      () => undefined,
     );
   }
+
+  private readonly ackFailed = (streamKey: string, error: Error): void => {
+    this.logger.error(`Could not acknowledge entries on ${streamKey}: ${error.message}; they stay pending and will be delivered again.`);
+  };
 
   private track(sent: Promise<unknown>): void {
     const tracked = sent.catch(() => undefined).finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
   }
 
-  private appendPlainWrites(pipeline: ChainableCommander, batch: readonly HandledEntryWrite[]): void {
-    if (batch.length === 0) return;
-    const acks = new Map<string, { group: string; ids: string[] }>();
-    const replyKeys = new Set<string>();
-    for (const write of batch) {
-      if (write.replyTo !== undefined && write.envelope !== undefined) {
-        pipeline.xadd(write.replyTo, 'MAXLEN', '~', this.replyStreamMaxLen, '*', FIELD_TYPE, TYPE_RPC, FIELD_ENVELOPE, write.envelope);
-        replyKeys.add(write.replyTo);
-      }
-      const ack = acks.get(write.streamKey);
-      if (ack) ack.ids.push(write.entryId);
-      else acks.set(write.streamKey, { group: write.group, ids: [write.entryId] });
+  /** One log line for the writes of a batch left unacknowledged, and the listener told which they are. */
+  private unstored(writes: readonly HandledEntryWrite[], reason: string): void {
+    if (writes.length === 0) return;
+    const ids = writes.map((write) => write.entryId);
+    const kept = writes.filter((write) => !write.ackWithoutReply).length;
+    this.logger.error(
+      `${reason} (entries ${ids.slice(0, LOGGED_IDS).join(', ')}${ids.length > LOGGED_IDS ? `, ... ${ids.length} in all` : ''}); ` +
+        `${kept} of them stay pending and will be delivered again.`,
+    );
+    this.unstoredListener(writes, reason);
+  }
+}
+
+function hasReply(write: HandledEntryWrite): boolean {
+  return write.replyTo !== undefined && write.envelope !== undefined;
+}
+
+/** Acknowledgements grouped by command stream: one XACK per stream. */
+class EntryAcks {
+  private readonly byStream = new Map<string, { group: string; ids: string[] }>();
+  size = 0;
+
+  add(write: HandledEntryWrite): void {
+    this.size += 1;
+    const ack = this.byStream.get(write.streamKey);
+    if (ack) ack.ids.push(write.entryId);
+    else this.byStream.set(write.streamKey, { group: write.group, ids: [write.entryId] });
+  }
+
+  addTo(pipeline: ChainableCommander, failed: (streamKey: string, error: Error) => void): void {
+    for (const [key, { group, ids }] of this.byStream) {
+      pipeline.xack(key, group, ...ids, (error?: Error | null) => {
+        if (error) failed(key, error);
+      });
     }
-    for (const key of replyKeys) pipeline.pexpire(key, this.replyStreamTtlMs);
-    for (const [key, { group, ids }] of acks) pipeline.xack(key, group, ...ids);
-  }
-
-  private reportScript(batch: readonly HandledEntryWrite[], reply: unknown): void {
-    const failures: ScriptFailure[] = parseScriptFailures(reply);
-    if (failures.length === 0) return;
-    const messages = [...new Set(failures.map((failure) => `${failure.at}: ${failure.message}`))];
-    this.fail(`reply/ack writes failed: ${messages.join('; ')}`, batch);
-  }
-
-  private reportPlain(batch: readonly HandledEntryWrite[], results: Array<[Error | null, unknown]>): void {
-    const errors = results.filter(([error]) => error).map(([error]) => (error as Error).message);
-    if (errors.length > 0) this.fail(`reply/ack pipeline: ${[...new Set(errors)].join('; ')}`, batch);
-  }
-
-  private fail(message: string, batch: readonly HandledEntryWrite[]): void {
-    const ids = batch.map((write) => write.entryId);
-    this.logger.error(`${message} (entries ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''})`);
   }
 }

@@ -197,7 +197,16 @@ describe('batched writes', () => {
     const streams = new ClamatorStreamsService({ keyPrefix, redisUrl: redis.url });
     try {
       const stream = `${keyPrefix}:cmds:flushed`;
-      const written = Promise.all([1, 2, 3].map((n) => streams.sendNotification('flushed', JSON.stringify({ jsonrpc: '2.0', method: 'flushed.n', params: { n } }))));
+      const written = Promise.all(
+        [1, 2, 3].map(
+          (n) =>
+            new Promise<void>((resolve, reject) =>
+              streams.sendNotification('flushed', JSON.stringify({ jsonrpc: '2.0', method: 'flushed.n', params: { n } }), (error) =>
+                error ? reject(error) : resolve(),
+              ),
+            ),
+        ),
+      );
       const settled: Array<Error | undefined> = [];
       streams.sendRequest('flushed', JSON.stringify({ jsonrpc: '2.0', method: 'flushed.r', params: {}, id: 'r1' }), `${keyPrefix}:replies:x`, (error) => settled.push(error));
       // Nothing has been sent yet: the batch leaves on the next tick, or now, when flushWrites() asks.
@@ -211,7 +220,7 @@ describe('batched writes', () => {
     }
   });
 
-  it('reports a reply that cannot be written, acknowledges its entry and still delivers the other replies', async () => {
+  it('reports a reply that cannot be written, leaves its entry pending and still delivers and acknowledges the other replies', async () => {
     const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const taken = `${keyPrefix}:replies:taken`;
     const open = `${keyPrefix}:replies:open`;
@@ -220,15 +229,24 @@ describe('batched writes', () => {
       'type', 'rpc', 'envelope', JSON.stringify({ jsonrpc: '2.0', method: 'batch.add', params: { a: 20, b: 22 }, id }), 'reply-to', replyTo,
     ];
     // Both in one write, so that one read and one reply batch take them.
-    await admin.multi().xadd(commandStream, '*', ...request('to-taken', taken)).xadd(commandStream, '*', ...request('to-open', open)).exec();
+    const written = (await admin.multi().xadd(commandStream, '*', ...request('to-taken', taken)).xadd(commandStream, '*', ...request('to-open', open)).exec()) as [
+      Error | null,
+      string,
+    ][];
+    const [toTaken, toOpen] = written.map(([, id]) => id);
 
     const [reply] = await readEntries(blocking, open, 1);
     expect(envelopeOf(reply)).toEqual({ jsonrpc: '2.0', id: 'to-open', result: 42 });
-    await waitAllAcknowledged(admin, commandStream, 'batch');
     await waitFor(() => errors.mock.calls.some(([message]) => /WRONGTYPE/.test(String(message))), 5000, 'the error logged');
     const logged = errors.mock.calls.map(([message]) => String(message)).find((message) => /WRONGTYPE/.test(message));
-    expect(logged).toContain(taken);
+    expect(logged).toContain(toTaken);
     expect(await admin.get(taken)).toBe('not a stream');
+    // Only the entry whose reply was refused is left pending, to be delivered again.
+    const pending = (await admin.xpending(commandStream, 'batch', '-', '+', 10)) as [string, ...unknown[]][];
+    expect(pending.map(([id]) => id)).toEqual([toTaken]);
+    expect(pending.map(([id]) => id)).not.toContain(toOpen);
+    await admin.xack(commandStream, 'batch', toTaken);
+    errors.mockRestore();
   });
 
   it('splits a huge batch into script calls of at most 512 entries, losing none', async () => {

@@ -151,7 +151,8 @@ describe('ClamatorServer on the wire (raw entries in, raw replies out)', () => {
   beforeAll(async () => {
     redis = connections.open();
     blocking = connections.open();
-    ({ app } = await startMicroservice([ArithController, CheckedController], { keyPrefix, redisUrl: redisUrl() }));
+    // The existing peers' reply cap (ours defaults far higher), so that the trimming test below can show it.
+    ({ app } = await startMicroservice([ArithController, CheckedController], { keyPrefix, redisUrl: redisUrl(), replyStreamMaxLen: 1024 }));
   });
 
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { backoffDelayMs } from './backoff.js';
+import { settlesWithin } from './bounded-wait.js';
 
 /** Where connections come from: a caller-owned connection, or a URL the transport connects to itself. */
 export interface ConnectionSource {
@@ -14,6 +15,9 @@ const OWNED_DEFAULTS: RedisOptions = {
   retryStrategy: (attempt: number) => backoffDelayMs(attempt),
 };
 
+/** How long a graceful QUIT of the command connection may take before the socket is destroyed. */
+export const QUIT_BOUND_MS = 500;
+
 /**
  * Errors of a connection opened here surface where it matters (a failed command, a read loop that
  * backs off and logs once); without a listener ioredis would also print every one of them.
@@ -21,6 +25,17 @@ const OWNED_DEFAULTS: RedisOptions = {
 function quietErrors(connection: Redis): Redis {
   connection.on('error', () => undefined);
   return connection;
+}
+
+/**
+ * Closes a connection at once, whatever state it is in. `disconnect()` alone only ends the socket:
+ * a frozen or paused Redis never answers the FIN, so the socket, and every command waiting on it,
+ * would outlive the close and keep the process alive. Destroying the socket closes it for good and
+ * makes ioredis reject what was waiting ("Connection is closed").
+ */
+export function closeNow(connection: Redis): void {
+  connection.disconnect();
+  connection.stream?.destroy();
 }
 
 /**
@@ -75,20 +90,21 @@ export class RedisConnections {
   /** Closes one blocking connection at once (a read blocked on it ends with a "Connection is closed" error). */
   closeBlocking(connection: Redis): void {
     this.blocking.delete(connection);
-    connection.disconnect();
+    closeNow(connection);
   }
 
-  /** Closes every connection opened here; the injected one is left alone. */
+  /**
+   * Closes every connection opened here; the injected one is left alone. The command connection
+   * says QUIT when Redis is there to hear it, for at most `QUIT_BOUND_MS`; then, or at once when
+   * Redis is away, its socket is destroyed.
+   */
   async close(): Promise<void> {
-    for (const connection of this.blocking) connection.disconnect();
+    for (const connection of this.blocking) closeNow(connection);
     this.blocking.clear();
     const owned = this.ownedCommand;
     this.ownedCommand = undefined;
     if (!owned) return;
-    if (owned.status === 'ready') {
-      await owned.quit().catch(() => owned.disconnect());
-    } else {
-      owned.disconnect();
-    }
+    if (owned.status === 'ready') await settlesWithin(owned.quit(), QUIT_BOUND_MS);
+    closeNow(owned);
   }
 }

@@ -33,7 +33,8 @@ export async function appendEntry(connection: Redis, streamKey: string, envelope
  * its reply stream or "" for a notification (a reply stream name is never empty).
  * Returns a flat list of failures: entry position (1-based), error message, ...
  */
-export const APPEND_ENTRIES_SCRIPT = new RedisScript(`
+export const APPEND_ENTRIES_SCRIPT = new RedisScript(
+  `
 local failed = {}
 for i = 1, #KEYS do
   local envelope, replyTo = ARGV[2 * i - 1], ARGV[2 * i]
@@ -49,7 +50,9 @@ for i = 1, #KEYS do
   end
 end
 return failed
-`);
+`,
+  { keyCount: 0, argv: [] },
+);
 
 /** The arguments of `APPEND_ENTRIES_SCRIPT` for a batch. */
 export function appendEntriesCall(batch: readonly OutgoingEntry[]): ScriptCall {

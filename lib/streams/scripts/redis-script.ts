@@ -52,13 +52,18 @@ export function parseScriptFailures(reply: unknown): ScriptFailure[] {
 
 /**
  * A Lua script run by its SHA1 (`EVALSHA`), so that the body crosses the wire only when Redis has
- * not cached it yet (first use, after a restart or `SCRIPT FLUSH`): then `EVAL` sends it once.
+ * not cached it yet: `load` puts it in the cache ahead of the first write (and again after every
+ * reconnect), and a run that still finds it missing (`SCRIPT FLUSH`) sends it once with `EVAL`.
  */
 export class RedisScript {
   /** SHA1 of the source, as Redis names cached scripts. */
   readonly sha: string;
 
-  constructor(readonly source: string) {
+  constructor(
+    readonly source: string,
+    /** A call that writes nothing: running it caches the script (EVAL caches what it runs; no `SCRIPT LOAD` permission needed). */
+    private readonly idleCall: ScriptCall,
+  ) {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
@@ -68,12 +73,52 @@ export class RedisScript {
       return await connection.evalsha(this.sha, call.keyCount, ...call.argv);
     } catch (error) {
       if (!isNoScriptError(error)) throw error;
-      return connection.eval(this.source, call.keyCount, ...call.argv);
+      return this.runBody(connection, call);
     }
   }
 
-  /** Queues an `EVALSHA` of the script in a pipeline; a `NOSCRIPT` result is the caller's to retry with `run`. */
-  addTo(pipeline: ChainableCommander, call: ScriptCall): void {
-    pipeline.evalsha(this.sha, call.keyCount, ...call.argv);
+  /** Runs the script by sending its body (`EVAL`), which also puts it back in Redis's cache. */
+  runBody(connection: Redis, call: ScriptCall): Promise<unknown> {
+    return connection.eval(this.source, call.keyCount, ...call.argv);
+  }
+
+  /** Puts the script in Redis's cache by running a call that writes nothing. */
+  load(connection: Redis): Promise<unknown> {
+    return this.runBody(connection, this.idleCall);
+  }
+
+  /**
+   * Queues an `EVALSHA` of the script in a pipeline; `done` hears its outcome as soon as Redis
+   * answers it, not when the whole pipeline (which may end in a blocking read) is answered.
+   * A `NOSCRIPT` outcome is the caller's to retry with `runBody`.
+   */
+  addTo(pipeline: ChainableCommander, call: ScriptCall, done: (error: Error | null | undefined, reply: unknown) => void): void {
+    pipeline.evalsha(this.sha, call.keyCount, ...call.argv, done);
+  }
+}
+
+/**
+ * Whether the batch scripts may be used on one endpoint. Shared by its writers, so that the first
+ * refusal (an ACL without `+evalsha`/`+eval`, scripting disabled) switches all of them to plain
+ * commands for good, with one warning.
+ */
+export class ScriptSupport {
+  private refused = false;
+
+  constructor(private readonly warn: (message: string) => void) {}
+
+  /** True until Redis refused to run scripts. */
+  get enabled(): boolean {
+    return !this.refused;
+  }
+
+  /** Records a refusal; warns the first time. */
+  refuse(error: Error): void {
+    if (this.refused) return;
+    this.refused = true;
+    this.warn(
+      `Redis refused to run scripts (${error.message}); writing requests, notifications, replies and acknowledgements ` +
+        'one command each. Grant +evalsha and +eval to batch them (README, "Security").',
+    );
   }
 }

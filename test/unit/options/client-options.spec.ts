@@ -27,6 +27,7 @@ describe('client options', () => {
         defaultTimeoutMs: 30_000,
         blockMs: 1_000,
         replyReadCount: 512,
+        connectTimeoutMs: 10_000,
       });
       expect(resolved.instanceId).toMatch(UUID_V4);
     });
@@ -65,9 +66,11 @@ describe('client options', () => {
         defaultTimeoutMs: MAX_TIMEOUT_MS,
         blockMs: 1,
         replyReadCount: 100_000,
+        connectTimeoutMs: MAX_TIMEOUT_MS,
       };
       expect(resolveClientOptions(given)).toEqual(given);
-      expect(resolveClientOptions({ keyPrefix: 'app', defaultTimeoutMs: 1, blockMs: 60_000, replyReadCount: 1 })).toMatchObject({
+      expect(resolveClientOptions({ keyPrefix: 'app', defaultTimeoutMs: 1, blockMs: 60_000, replyReadCount: 1, connectTimeoutMs: 1 })).toMatchObject({
+        connectTimeoutMs: 1,
         defaultTimeoutMs: 1,
         blockMs: 60_000,
         replyReadCount: 1,
@@ -118,6 +121,7 @@ describe('client options', () => {
       ['defaultTimeoutMs', [...notIntegers, -1, 0, MAX_TIMEOUT_MS + 1]],
       ['blockMs', [...notIntegers, -1, 0, 60_001]],
       ['replyReadCount', [...notIntegers, -1, 0, 100_001]],
+      ['connectTimeoutMs', [...notIntegers, -1, 0, MAX_TIMEOUT_MS + 1]],
     ];
     it.each(integerRules)('%s not an integer, negative, zero or out of range', (option, values) => {
       for (const value of values) {

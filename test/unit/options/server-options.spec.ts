@@ -25,7 +25,7 @@ describe('server options', () => {
         redisUrl: 'redis://localhost:6379',
         redisOptions: {},
         consumerClaimIdleMs: 60_000,
-        replyStreamMaxLen: 1024,
+        replyStreamMaxLen: 100_000,
         shutdownGraceMs: 5_000,
         concurrency: 1,
         readCount: 16,
@@ -35,6 +35,7 @@ describe('server options', () => {
         maxEnvelopeBytes: 1024 * 1024,
         deadConsumerIdleMs: 600_000,
         maintenanceIntervalMs: 5_000,
+        connectTimeoutMs: 10_000,
       });
       expect(resolved.instanceId).toMatch(UUID_V4);
     });
@@ -46,11 +47,12 @@ describe('server options', () => {
         keyPrefix: 'app',
         redisUrl: 'redis://localhost:6379',
         consumerClaimIdleMs: 60_000,
-        replyStreamMaxLen: 1024,
+        replyStreamMaxLen: 100_000,
         shutdownGraceMs: 5_000,
         concurrency: 1,
         readCount: 16,
         blockMs: 1_000,
+        connectTimeoutMs: 10_000,
       });
       expect(server.options.instanceId).toMatch(UUID_V4);
       expect(server.streams.keys.commandStream('arith')).toBe('app:cmds:arith');
@@ -98,6 +100,7 @@ describe('server options', () => {
         maxEnvelopeBytes: 64,
         deadConsumerIdleMs: 600_000,
         maintenanceIntervalMs: 100,
+        connectTimeoutMs: 1,
       };
       expect(resolveServerOptions(given)).toMatchObject(given);
       expect(resolveServerOptions({ keyPrefix: 'app', handlerTimeoutMs: 0, deadConsumerIdleMs: 10_000 })).toMatchObject({
@@ -178,6 +181,7 @@ describe('server options', () => {
       ['maxEnvelopeBytes', [...notIntegers, -1, 0, 63, 512 * 1024 * 1024 + 1]],
       ['deadConsumerIdleMs', [...notIntegers, -1, 0, 9_999]],
       ['maintenanceIntervalMs', [...notIntegers, -1, 0, 99]],
+      ['connectTimeoutMs', [...notIntegers, -1, 0, 2_147_483_648]],
     ];
     it.each(integerRules)('%s not an integer, negative, zero or out of range', (option, values) => {
       for (const value of values) {

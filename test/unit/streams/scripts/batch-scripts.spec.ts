@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, type OutgoingEntry } from '../../../../lib/streams/scripts/append-entries.script.js';
 import { chunked, isNoScriptError, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures } from '../../../../lib/streams/scripts/redis-script.js';
-import { ACK_CHUNK, type HandledEntryWrite, REPLY_AND_ACK_SCRIPT, replyAndAckCall } from '../../../../lib/streams/scripts/reply-and-ack.script.js';
+import { ACK_CHUNK, type HandledEntryWrite, parseReplyAndAckFailures, REPLY_AND_ACK_SCRIPT, replyAndAckCall } from '../../../../lib/streams/scripts/reply-and-ack.script.js';
 
-const write = (streamKey: string, entryId: string, replyTo?: string, envelope?: string): HandledEntryWrite => ({
+const write = (streamKey: string, entryId: string, replyTo?: string, envelope?: string, ackWithoutReply = false): HandledEntryWrite => ({
   streamKey,
   group: streamKey.split(':').at(-1) as string,
   entryId,
   replyTo,
   envelope,
+  ackWithoutReply,
 });
 
 describe('replyAndAckCall', () => {
@@ -22,23 +23,46 @@ describe('replyAndAckCall', () => {
     expect(call.argv.slice(0, 4)).toEqual(['p:replies:x', 'p:replies:x', 'p:cmds:a', 'p:cmds:b']);
   });
 
-  it('passes MAXLEN, expiry and the envelopes in reply order, then each group with its ids', () => {
+  it('passes MAXLEN, expiry and the envelopes in reply order, then each group with its entries and the reply each waits for', () => {
     const call = replyAndAckCall(
       [write('p:cmds:a', '1-0', 'p:replies:x', '{"r":1}'), write('p:cmds:b', '2-0'), write('p:cmds:a', '3-0', 'p:replies:y', '{"r":3}')],
       1024,
       600_000,
     );
-    expect(call.argv.slice(call.keyCount)).toEqual([1024, 600_000, 2, '{"r":1}', '{"r":3}', 'a', 2, '1-0', '3-0', 'b', 1, '2-0']);
+    expect(call.argv.slice(call.keyCount)).toEqual([1024, 600_000, 2, '{"r":1}', '{"r":3}', 'a', 2, '1-0', 1, '3-0', 2, 'b', 1, '2-0', 0]);
+  });
+
+  it('marks an entry acknowledged whatever becomes of its reply with the negative reply number', () => {
+    const call = replyAndAckCall([write('p:cmds:a', '1-0', 'p:replies:x', '{"r":1}', true), write('p:cmds:a', '2-0', 'p:replies:x', '{"r":2}')], 10, 1000);
+    expect(call.argv.slice(call.keyCount)).toEqual([10, 1000, 2, '{"r":1}', '{"r":2}', 'a', 2, '1-0', -1, '2-0', 2]);
   });
 
   it('acknowledges entries without a reply (notifications) with no reply key', () => {
     const call = replyAndAckCall([write('p:cmds:a', '1-0'), write('p:cmds:a', '1-1')], 10, 1000);
-    expect(call).toEqual({ keyCount: 1, argv: ['p:cmds:a', 10, 1000, 0, 'a', 2, '1-0', '1-1'] });
+    expect(call).toEqual({ keyCount: 1, argv: ['p:cmds:a', 10, 1000, 0, 'a', 2, '1-0', 0, '1-1', 0] });
   });
 
   it('acknowledges in chunks the script can unpack', () => {
     expect(ACK_CHUNK).toBeLessThanOrEqual(1000);
     expect(REPLY_AND_ACK_SCRIPT.source).toContain(`first + ${ACK_CHUNK - 1}`);
+  });
+});
+
+describe('parseReplyAndAckFailures', () => {
+  it('tells entries whose reply was not stored from streams whose acknowledgement failed', () => {
+    expect(
+      parseReplyAndAckFailures(['reply', '1-0', 'OOM command not allowed', 'ack', 'p:cmds:a', 'NOGROUP', 'reply', '2-0', 'WRONGTYPE']),
+    ).toEqual({
+      unstoredReplies: [
+        { entryId: '1-0', message: 'OOM command not allowed' },
+        { entryId: '2-0', message: 'WRONGTYPE' },
+      ],
+      failedAcks: [{ streamKey: 'p:cmds:a', message: 'NOGROUP' }],
+    });
+  });
+
+  it('finds no failure in an empty or unexpected reply', () => {
+    for (const reply of [[], null, 0, 'x']) expect(parseReplyAndAckFailures(reply)).toEqual({ unstoredReplies: [], failedAcks: [] });
   });
 });
 
