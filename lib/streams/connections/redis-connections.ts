@@ -9,10 +9,16 @@ export interface ConnectionSource {
   readonly redisOptions?: RedisOptions;
 }
 
-/** ioredis settings for connections the transport opens: wait out outages instead of failing commands. */
+/**
+ * ioredis settings for connections the transport opens: wait out outages instead of failing
+ * commands. `disconnectTimeout: 0` because `closeNow` destroys the socket itself: ioredis's own
+ * grace timer (2 s) would otherwise outlive a close whose socket was already gone, and keep the
+ * process alive that long.
+ */
 const OWNED_DEFAULTS: RedisOptions = {
   maxRetriesPerRequest: null,
   retryStrategy: (attempt: number) => backoffDelayMs(attempt),
+  disconnectTimeout: 0,
 };
 
 /** How long a graceful QUIT of the command connection may take before the socket is destroyed. */
