@@ -31,16 +31,21 @@ class HandlerTimeout {
   constructor(readonly timeoutMs: number) {}
 }
 
-const ID_PATTERN = /"id"\s*:\s*("(?:[^"\\]|\\.){1,200}"|-?\d{1,16})/;
+/** A string id, or an integer literal of any length: one followed by a fraction or an exponent is no integer id. */
+const ID_PATTERN = /"id"\s*:\s*("(?:[^"\\]|\\.){1,200}"|-?\d{1,200}(?![\d.eE]))/;
 
-/** Finds the id of an envelope too large to parse, in its first or last bytes, where encoders put it. */
-function sniffId(raw: string): JsonRpcId | null {
+/**
+ * Finds the id of an envelope too large to parse, in its first or last bytes, where encoders put
+ * it; with its exact text when it is an integer a double cannot hold, for the reply to echo.
+ */
+function sniffId(raw: string): { id: JsonRpcId | null; idJson?: string } {
   const match = ID_PATTERN.exec(raw.slice(-300)) ?? ID_PATTERN.exec(raw.slice(0, 300));
-  if (!match) return null;
+  if (!match) return { id: null };
   try {
-    return JSON.parse(match[1]) as JsonRpcId;
+    const id = JSON.parse(match[1]) as JsonRpcId;
+    return typeof id === 'number' && !Number.isSafeInteger(id) ? { id, idJson: match[1] } : { id };
   } catch {
-    return null;
+    return { id: null };
   }
 }
 
@@ -80,7 +85,7 @@ export class EntryProcessor {
       const bytes = Buffer.byteLength(raw);
       if (bytes > this.limits.maxEnvelopeBytes) {
         const reason = `envelope of ${bytes} bytes exceeds maxEnvelopeBytes (${this.limits.maxEnvelopeBytes})`;
-        return { kind: 'invalid', id: sniffId(raw), error: protocolError(ErrorCode.InvalidRequest, { reason }), isNotification: false };
+        return { kind: 'invalid', ...sniffId(raw), error: protocolError(ErrorCode.InvalidRequest, { reason }), isNotification: false };
       }
     }
     return decodeInbound(raw, this.service);
@@ -96,7 +101,7 @@ export class EntryProcessor {
     const inbound = this.decode(entry);
     if (inbound.id === null) return NO_REPLY;
     const error: JsonRpcErrorObject = { ...protocolError(ErrorCode.InternalError), data: { reason, ...detail } };
-    return { replyTo, envelope: encodeError(inbound.id, error) };
+    return { replyTo, envelope: encodeError(inbound.id, error, inbound.idJson) };
   }
 
   async process(entry: StreamEntry, deliveryCount: number): Promise<EntryOutcome> {
@@ -109,17 +114,17 @@ export class EntryProcessor {
 
     if (inbound.kind === 'invalid') {
       if (replyTo !== undefined && !inbound.isNotification) {
-        return { replyTo, envelope: encodeError(inbound.id, inbound.error) };
+        return { replyTo, envelope: encodeError(inbound.id, inbound.error, inbound.idJson) };
       }
       return { deadLetterReason: `not a valid request (${inbound.error.message}: ${JSON.stringify(inbound.error.data)}) and no reply stream to say so` };
     }
 
-    const { id, method, params } = inbound;
+    const { id, idJson, method, params } = inbound;
     const expectsReply = id !== null && replyTo !== undefined;
     const handler = this.handlers.get(method);
     if (!handler) {
       if (expectsReply) {
-        return { replyTo, envelope: encodeError(id, protocolError(ErrorCode.MethodNotFound, { method: `${this.service}.${method}` })) };
+        return { replyTo, envelope: encodeError(id, protocolError(ErrorCode.MethodNotFound, { method: `${this.service}.${method}` }), idJson) };
       }
       this.logger.warn(`No handler for notification ${this.service}.${method} (entry ${entry.id}). Acknowledged.`);
       return NO_REPLY;
@@ -131,7 +136,7 @@ export class EntryProcessor {
     try {
       const result = await this.withDeadline(invokeHandler(handler, params, context));
       if (!expectsReply) return NO_REPLY;
-      return { replyTo, envelope: encodeResult(id, handler.isEventHandler ? null : result) };
+      return { replyTo, envelope: encodeResult(id, handler.isEventHandler ? null : result, idJson) };
     } catch (error) {
       const rpcError =
         error instanceof HandlerTimeout
@@ -143,7 +148,7 @@ export class EntryProcessor {
         );
         return NO_REPLY;
       }
-      return { replyTo, envelope: encodeError(id, rpcError) };
+      return { replyTo, envelope: encodeError(id, rpcError, idJson) };
     }
   }
 

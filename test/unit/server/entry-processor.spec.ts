@@ -1,0 +1,81 @@
+import type { LoggerService } from '@nestjs/common';
+import type { MessageHandler } from '@nestjs/microservices';
+import { ClamatorKeys } from '../../../lib/protocol/keys.js';
+import { EntryProcessor } from '../../../lib/server/entry-processor.js';
+import type { StreamEntry } from '../../../lib/streams/stream-replies.js';
+
+/** A logger that keeps what it was told, by level. */
+class RecordingLogger implements LoggerService {
+  readonly lines: Array<[level: string, message: string]> = [];
+  log(message: string): void {
+    this.lines.push(['log', message]);
+  }
+  warn(message: string): void {
+    this.lines.push(['warn', message]);
+  }
+  error(message: string): void {
+    this.lines.push(['error', message]);
+  }
+}
+
+const keys = new ClamatorKeys('p');
+const replyTo = keys.replyStream('client-1');
+
+function handler(fn: (params: unknown) => unknown, isEventHandler = false): MessageHandler {
+  return Object.assign(async (params: unknown) => fn(params), { isEventHandler }) as unknown as MessageHandler;
+}
+
+function processor(maxEnvelopeBytes = 1024 * 1024, logger: LoggerService = new RecordingLogger()): EntryProcessor {
+  const handlers = new Map<string, MessageHandler>([
+    ['add', handler((params) => (params as { a: number }).a + 1)],
+    ['note', handler(() => undefined, true)],
+    ['explode', handler(() => { throw new Error('kaboom'); }, true)],
+  ]);
+  return new EntryProcessor('arith', 'arith:c1', handlers, keys, logger, { handlerTimeoutMs: 0, maxEnvelopeBytes });
+}
+
+let sequence = 0;
+function entry(envelope: string, to: string | undefined = replyTo): StreamEntry {
+  sequence += 1;
+  const fields = ['type', 'rpc', 'envelope', envelope];
+  if (to !== undefined) fields.push('reply-to', to);
+  return { id: `1-${sequence}`, fields };
+}
+
+describe('EntryProcessor', () => {
+  describe('integer ids a double cannot hold', () => {
+    const bigId = '12345678901234567890';
+
+    it('echoes the id of an oversized envelope exactly, as found at its end', async () => {
+      const envelope = `{"jsonrpc":"2.0","method":"arith.add","params":{"pad":"${'x'.repeat(200)}"},"id":${bigId}}`;
+      const outcome = await processor(128).process(entry(envelope), 1);
+      expect(outcome.envelope).toContain(`"id":${bigId},"error":{"code":-32600`);
+    });
+
+    it('sniffs negative and long integer ids of an oversized envelope, but no fraction or exponent', async () => {
+      const pad = `"params":{"pad":"${'x'.repeat(200)}"}`;
+      const cases: Array<[idText: string, expected: string]> = [
+        ['-98765432109876543210', '-98765432109876543210'],
+        ['1' + '2'.repeat(30), '1' + '2'.repeat(30)],
+        ['42', '42'],
+        ['12345678901234567890.5', 'null'],
+        ['1e400', 'null'],
+      ];
+      for (const [idText, expected] of cases) {
+        const outcome = await processor(128).process(entry(`{"jsonrpc":"2.0","method":"arith.add",${pad},"id":${idText}}`), 1);
+        expect({ idText, envelope: outcome.envelope }).toEqual({ idText, envelope: expect.stringContaining(`"id":${expected},"error"`) });
+      }
+    });
+
+    it('echoes the id exactly in a result, a -32601 and a -32603 dead-letter reply', async () => {
+      const result = await processor().process(entry(`{"jsonrpc":"2.0","method":"arith.add","params":{"a":1},"id":${bigId}}`), 1);
+      expect(result.envelope).toBe(`{"jsonrpc":"2.0","id":${bigId},"result":2}`);
+      const missing = await processor().process(entry(`{"jsonrpc":"2.0","method":"arith.nope","params":{},"id":-${bigId}}`), 1);
+      expect(missing.envelope).toContain(`"id":-${bigId},"error":{"code":-32601`);
+      const refused = processor().refuse(entry(`{"jsonrpc":"2.0","method":"arith.add","params":{},"id":${bigId}}`), 'too many deliveries');
+      expect(refused.envelope).toBe(
+        `{"jsonrpc":"2.0","id":${bigId},"error":{"code":-32603,"message":"Internal error","data":{"reason":"too many deliveries"}}}`,
+      );
+    });
+  });
+});
