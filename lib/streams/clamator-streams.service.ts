@@ -4,6 +4,7 @@ import { DEFAULTS } from '../protocol/constants.js';
 import { ClamatorKeys } from '../protocol/keys.js';
 import { type ClamatorConnectionOptions, resolveConnectionSource } from '../options/connection.options.js';
 import { OptionRules } from '../options/option-rules.js';
+import { STREAMS_OPTION_NAMES } from '../options/streams-option-names.js';
 import type { ClamatorStatus } from './connection-status.js';
 import { RedisConnections } from './redis-connections.js';
 import { REMOVE_IDLE_CONSUMER_SCRIPT } from './remove-idle-consumer.script.js';
@@ -62,6 +63,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
 
   constructor(@Inject(CLAMATOR_STREAMS_OPTIONS) options: ClamatorStreamsOptions) {
     const rules = new OptionRules('ClamatorStreamsService');
+    rules.onlyKnown(options, STREAMS_OPTION_NAMES);
     const connection = resolveConnectionSource(rules, options);
     const replyStreamMaxLen = rules.integer('replyStreamMaxLen', options.replyStreamMaxLen, DEFAULTS.replyStreamMaxLen, 1);
     const replyStreamTtlMs = rules.integer('replyStreamTtlMs', options.replyStreamTtlMs, DEFAULTS.replyStreamTtlMs, 1000, Number.MAX_SAFE_INTEGER, 'milliseconds');
