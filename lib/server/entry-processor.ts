@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
+import { RateLimitedLog } from '../logging/rate-limited-log.js';
 import { FIELD_ENVELOPE, FIELD_REPLY_TO } from '../protocol/constants.js';
 import { decodeInbound, encodeError, encodeResult, type InboundEntry, type JsonRpcId } from '../protocol/envelopes.js';
 import { ErrorCode, type JsonRpcErrorObject, protocolError, toJsonRpcError } from '../protocol/errors.js';
@@ -63,14 +64,19 @@ async function invokeHandler(handler: MessageHandler, params: unknown, context: 
  * caller is owed, or a log line when there is nobody to reply to.
  */
 export class EntryProcessor {
+  /** Notifications are written by any peer, as often as it likes: their failures are logged at a bounded rate. */
+  private readonly notificationLog: RateLimitedLog;
+
   constructor(
     private readonly service: string,
     private readonly consumer: string,
     private readonly handlers: ServiceHandlers,
     private readonly keys: ClamatorKeys,
-    private readonly logger: LoggerService,
+    logger: LoggerService,
     private readonly limits: EntryLimits,
-  ) {}
+  ) {
+    this.notificationLog = new RateLimitedLog(logger);
+  }
 
   /** The reply stream named by the entry; `null` when it is outside `<keyPrefix>:replies:` and must not be written. */
   private replyTarget(entry: StreamEntry): string | undefined | null {
@@ -126,7 +132,7 @@ export class EntryProcessor {
       if (expectsReply) {
         return { replyTo, envelope: encodeError(id, protocolError(ErrorCode.MethodNotFound, { method: `${this.service}.${method}` }), idJson) };
       }
-      this.logger.warn(`No handler for notification ${this.service}.${method} (entry ${entry.id}). Acknowledged.`);
+      this.notificationLog.warn('without-handler', `No handler for notification ${this.service}.${method} (entry ${entry.id}). Acknowledged.`);
       return NO_REPLY;
     }
 
@@ -143,7 +149,9 @@ export class EntryProcessor {
           ? { ...protocolError(ErrorCode.InternalError), data: { reason: 'handler timeout', timeoutMs: error.timeoutMs } }
           : toJsonRpcError(error);
       if (!expectsReply) {
-        this.logger.error(
+        // Per method: the handler exists, so the set of keys is bounded by the handlers.
+        this.notificationLog.error(
+          `failed:${method}`,
           `Notification ${this.service}.${method} (entry ${entry.id}) failed: ${rpcError.message} ${JSON.stringify(rpcError.data)}`,
         );
         return NO_REPLY;

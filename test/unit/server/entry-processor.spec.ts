@@ -79,3 +79,18 @@ describe('EntryProcessor', () => {
     });
   });
 });
+
+describe('EntryProcessor logs', () => {
+  it('one line for a flood of notifications without handler, and one for a flood of failing notifications', async () => {
+    const logger = new RecordingLogger();
+    const subject = processor(1024 * 1024, logger);
+    for (let i = 0; i < 200; i += 1) {
+      await subject.process(entry(`{"jsonrpc":"2.0","method":"arith.nobody${i % 3 === 0 ? '' : i}","params":{}}`, undefined), 1);
+      await subject.process(entry('{"jsonrpc":"2.0","method":"arith.explode","params":{}}', undefined), 1);
+    }
+    expect(logger.lines).toEqual([
+      ['warn', expect.stringMatching(/^No handler for notification arith\.nobody \(entry 1-\d+\)\. Acknowledged\.$/)],
+      ['error', expect.stringMatching(/^Notification arith\.explode \(entry 1-\d+\) failed: Internal error /)],
+    ]);
+  });
+});
