@@ -7,6 +7,7 @@ import type { ClamatorConnectionEvents, ClamatorStatus } from '../streams/connec
 import { type ClamatorServerOptions, type ResolvedServerOptions, resolveServerOptions } from './clamator-server.options.js';
 import { EntryProcessor } from './entry-processor.js';
 import { buildRoutes } from './handler-routes.js';
+import { rawFieldLookup } from './raw-entry-field.js';
 import { ServiceConsumer } from './service-consumer.js';
 
 /** Events of the command connection that `ClamatorServer.on()` can listen to. */
@@ -80,7 +81,7 @@ export class ClamatorServer
       const processor = new EntryProcessor(service, consumer, handlers, this.streams.keys, this.logger, {
         handlerTimeoutMs,
         maxEnvelopeBytes,
-      });
+      }, rawFieldLookup(() => this.streams.connection, this.streams.keys.commandStream(service)));
       const worker = new ServiceConsumer(
         { ...this.options, service, consumer },
         this.streams,

@@ -9,6 +9,7 @@ import type { ClamatorKeys } from '../protocol/keys.js';
 import { fieldValue, type StreamEntry } from '../streams/stream-replies.js';
 import { ClamatorContext } from './clamator.context.js';
 import type { ServiceHandlers } from './handler-routes.js';
+import type { RawFieldLookup } from './raw-entry-field.js';
 
 /** What handling an entry leaves to write: the reply, when there is one to send. */
 export interface EntryOutcome {
@@ -19,6 +20,9 @@ export interface EntryOutcome {
 }
 
 const NO_REPLY: EntryOutcome = {};
+
+/** What ioredis puts in place of bytes that are not valid UTF-8 when it decodes a field value. */
+const REPLACEMENT_CHARACTER = '\uFFFD';
 
 /** Limits applied to every entry. */
 export interface EntryLimits {
@@ -74,6 +78,13 @@ export class EntryProcessor {
     private readonly keys: ClamatorKeys,
     logger: LoggerService,
     private readonly limits: EntryLimits,
+    /**
+     * Reads a field of an entry of this service's command stream as raw bytes, to tell a `reply-to`
+     * that is not valid UTF-8 (which ioredis decodes with U+FFFD in place of the bad bytes, so that
+     * it names another key) from one holding a literal U+FFFD. Default: none, and then every
+     * `reply-to` containing U+FFFD is taken for one that is not valid UTF-8 (dead-lettered, not run).
+     */
+    private readonly rawField?: RawFieldLookup,
   ) {
     this.notificationLog = new RateLimitedLog(logger);
   }
@@ -98,12 +109,31 @@ export class EntryProcessor {
   }
 
   /**
+   * Why an entry whose `reply-to` reads with U+FFFD must not be run: its raw bytes are not valid
+   * UTF-8 (a reply would go to another key than the caller named), or they could not be checked.
+   * `undefined` when the raw bytes are the UTF-8 of `replyTo`: a literal U+FFFD, nothing wrong.
+   */
+  private async replyToEncodingFault(entry: StreamEntry, replyTo: string): Promise<string | undefined> {
+    const notRun = 'not run, since no reply could be written to the stream it names';
+    if (!this.rawField) return `reply-to may not be valid UTF-8 (it reads with U+FFFD and its raw bytes cannot be checked); ${notRun}`;
+    let raw: Buffer | undefined;
+    try {
+      raw = await this.rawField(entry.id, FIELD_REPLY_TO);
+    } catch (error) {
+      return `reply-to may not be valid UTF-8 (it reads with U+FFFD and reading its raw bytes failed: ${(error as Error).message}); ${notRun}`;
+    }
+    if (raw === undefined) return `reply-to may not be valid UTF-8 (it reads with U+FFFD and the entry is gone); ${notRun}`;
+    return raw.equals(Buffer.from(replyTo, 'utf8')) ? undefined : `reply-to is not valid UTF-8; ${notRun}`;
+  }
+
+  /**
    * The outcome for an entry that will not be run (dead-lettered): a -32603 reply with
-   * `data.reason` when it is a request that names a reply stream, else nothing.
+   * `data.reason` when it is a request that names a reply stream, else nothing. A `reply-to`
+   * containing U+FFFD gets no reply here, since its raw bytes cannot be checked without waiting.
    */
   refuse(entry: StreamEntry, reason: string, detail: Record<string, unknown> = {}): EntryOutcome {
     const replyTo = this.replyTarget(entry);
-    if (!replyTo) return NO_REPLY;
+    if (!replyTo || replyTo.includes(REPLACEMENT_CHARACTER)) return NO_REPLY;
     const inbound = this.decode(entry);
     if (inbound.id === null) return NO_REPLY;
     const error: JsonRpcErrorObject = { ...protocolError(ErrorCode.InternalError), data: { reason, ...detail } };
@@ -115,6 +145,10 @@ export class EntryProcessor {
     if (replyTo === null) {
       const reason = `reply-to is outside "${this.keys.replyStream('')}"; not run, since no reply may be written there`;
       return { deadLetterReason: reason };
+    }
+    if (replyTo !== undefined && replyTo.includes(REPLACEMENT_CHARACTER)) {
+      const fault = await this.replyToEncodingFault(entry, replyTo);
+      if (fault !== undefined) return { deadLetterReason: fault };
     }
     const inbound = this.decode(entry);
 

@@ -497,6 +497,32 @@ describe('ClamatorServer on the wire (raw entries in, raw replies out)', () => {
     });
   });
 
+  describe('a reply-to that is not valid UTF-8', () => {
+    it('is dead-lettered and not run, while a reply-to holding a literal U+FFFD is served', async () => {
+      const key = commandStream('arith');
+      const replyPrefix = `${keyPrefix}:replies:`;
+      const invalid = Buffer.concat([Buffer.from(replyPrefix), Buffer.from([0xff, 0xfe])]);
+      const request = (id: string) => `{"jsonrpc": "2.0", "method": "arith.add", "params": {"a": 2, "b": 3}, "id": "${id}"}`;
+      const noted = '{"jsonrpc": "2.0", "method": "arith.note", "params": {"utf8": "bad"}, "id": "bad-utf8"}';
+      const badId = (await redis.xadd(key, '*', 'type', 'rpc', 'envelope', noted, 'reply-to', invalid)) as string;
+      const literal = `${replyPrefix}\uFFFD-${randomUUID()}`;
+      await redis.xadd(key, '*', ...requestFields(request('literal'), literal));
+
+      // Entries of one service run in arrival order: once the literal one is answered, the bad one was handled.
+      const [reply] = await readEntries(blocking, literal, 1);
+      expect(JSON.parse(fieldOf(reply, 'envelope') as string)).toStrictEqual({ jsonrpc: '2.0', id: 'literal', result: 5 });
+      await waitAllAcknowledged(redis, key, 'arith');
+
+      expect(await redis.exists(`${replyPrefix}\uFFFD\uFFFD`)).toBe(0);
+      expect(await redis.exists(invalid)).toBe(0);
+      const dead = (await redis.xrange(`${keyPrefix}:dead:arith`, '-', '+')).map(([id, fields]) => ({ id, fields }) as RawEntry);
+      const kept = dead.filter((entry) => fieldOf(entry, 'dead-entry-id') === badId);
+      expect(kept).toHaveLength(1);
+      expect(fieldOf(kept[0], 'dead-reason')).toMatch(/reply-to is not valid UTF-8/);
+      expect(notes).not.toContainEqual({ utf8: 'bad' });
+    });
+  });
+
   describe('at the end', () => {
     it('has every entry written by these tests, good or bad, acknowledged (XPENDING 0)', async () => {
       for (const service of ['arith', 'checked']) {

@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { MessageHandler } from '@nestjs/microservices';
 import { ClamatorKeys } from '../../../lib/protocol/keys.js';
 import { EntryProcessor } from '../../../lib/server/entry-processor.js';
+import type { RawFieldLookup } from '../../../lib/server/raw-entry-field.js';
 import type { StreamEntry } from '../../../lib/streams/stream-replies.js';
 
 /** A logger that keeps what it was told, by level. */
@@ -25,13 +26,13 @@ function handler(fn: (params: unknown) => unknown, isEventHandler = false): Mess
   return Object.assign(async (params: unknown) => fn(params), { isEventHandler }) as unknown as MessageHandler;
 }
 
-function processor(maxEnvelopeBytes = 1024 * 1024, logger: LoggerService = new RecordingLogger()): EntryProcessor {
+function processor(maxEnvelopeBytes = 1024 * 1024, logger: LoggerService = new RecordingLogger(), rawField?: RawFieldLookup): EntryProcessor {
   const handlers = new Map<string, MessageHandler>([
     ['add', handler((params) => (params as { a: number }).a + 1)],
     ['note', handler(() => undefined, true)],
     ['explode', handler(() => { throw new Error('kaboom'); }, true)],
   ]);
-  return new EntryProcessor('arith', 'arith:c1', handlers, keys, logger, { handlerTimeoutMs: 0, maxEnvelopeBytes });
+  return new EntryProcessor('arith', 'arith:c1', handlers, keys, logger, { handlerTimeoutMs: 0, maxEnvelopeBytes }, rawField);
 }
 
 let sequence = 0;
@@ -92,5 +93,61 @@ describe('EntryProcessor logs', () => {
       ['warn', expect.stringMatching(/^No handler for notification arith\.nobody \(entry 1-\d+\)\. Acknowledged\.$/)],
       ['error', expect.stringMatching(/^Notification arith\.explode \(entry 1-\d+\) failed: Internal error /)],
     ]);
+  });
+});
+
+describe('EntryProcessor and a reply-to that is not valid UTF-8', () => {
+  const request = '{"jsonrpc":"2.0","method":"arith.add","params":{"a":1},"id":"r1"}';
+  /** What ioredis makes of `<prefix>:replies:` followed by the bytes ff fe. */
+  const decoded = `${keys.replyStream('')}\uFFFD\uFFFD`;
+  const invalidBytes = Buffer.concat([Buffer.from(keys.replyStream('')), Buffer.from([0xff, 0xfe])]);
+
+  /** A lookup that answers `bytes` and records what it was asked. */
+  function lookup(answer: () => Promise<Buffer | undefined>) {
+    const asked: Array<[string, string]> = [];
+    const rawField: RawFieldLookup = (entryId, field) => {
+      asked.push([entryId, field]);
+      return answer();
+    };
+    return { asked, rawField };
+  }
+
+  it('dead-letters the entry, not running it, when the raw bytes differ from the decoded text', async () => {
+    const { asked, rawField } = lookup(async () => invalidBytes);
+    const item = entry(request, decoded);
+    const outcome = await processor(undefined, undefined, rawField).process(item, 1);
+    expect(outcome).toEqual({ deadLetterReason: expect.stringMatching(/^reply-to is not valid UTF-8; not run/) });
+    expect(asked).toEqual([[item.id, 'reply-to']]);
+  });
+
+  it('runs the entry and replies to a reply-to holding a literal U+FFFD', async () => {
+    const literal = `${keys.replyStream('caf\uFFFD')}`;
+    const { rawField } = lookup(async () => Buffer.from(literal, 'utf8'));
+    const outcome = await processor(undefined, undefined, rawField).process(entry(request, literal), 1);
+    expect(outcome).toEqual({ replyTo: literal, envelope: '{"jsonrpc":"2.0","id":"r1","result":2}' });
+  });
+
+  it('dead-letters when the raw bytes cannot be checked: no lookup, a failing lookup, an entry gone', async () => {
+    const cases: Array<[string, RawFieldLookup | undefined]> = [
+      ['cannot be checked', undefined],
+      ['reading its raw bytes failed: NOPERM', lookup(async () => { throw new Error('NOPERM'); }).rawField],
+      ['the entry is gone', lookup(async () => undefined).rawField],
+    ];
+    for (const [why, rawField] of cases) {
+      const outcome = await processor(undefined, undefined, rawField).process(entry(request, decoded), 1);
+      expect(outcome).toEqual({ deadLetterReason: expect.stringContaining('UTF-8') });
+      expect(outcome.deadLetterReason).toContain(why);
+    }
+  });
+
+  it('never looks up raw bytes for a reply-to without U+FFFD', async () => {
+    const { asked, rawField } = lookup(async () => Buffer.from('unused'));
+    const outcome = await processor(undefined, undefined, rawField).process(entry(request, keys.replyStream('caf\u00e9')), 1);
+    expect(outcome.envelope).toBe('{"jsonrpc":"2.0","id":"r1","result":2}');
+    expect(asked).toEqual([]);
+  });
+
+  it('refuse() writes no reply to a reply-to with U+FFFD', () => {
+    expect(processor().refuse(entry(request, decoded), 'too many deliveries')).toEqual({});
   });
 });
