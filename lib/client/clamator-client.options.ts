@@ -1,5 +1,10 @@
 import { DEFAULTS } from '../protocol/constants.js';
-import { type ClamatorConnectionOptions, type ResolvedConnectionOptions, resolveConnectionOptions } from '../options/connection.options.js';
+import {
+  CONNECTION_OPTION_NAMES,
+  type ClamatorConnectionOptions,
+  type ResolvedConnectionOptions,
+  resolveConnectionOptions,
+} from '../options/connection.options.js';
 import { OptionRules } from '../options/option-rules.js';
 
 /** Options of `ClamatorClient`. */
@@ -17,6 +22,15 @@ export interface ClamatorClientOptions extends ClamatorConnectionOptions {
   connectTimeoutMs?: number;
 }
 
+/** Every option of `ClamatorClientOptions`, for refusing unknown ones; the type checker fails when one is missing. */
+export const CLIENT_OPTION_NAMES = {
+  ...CONNECTION_OPTION_NAMES,
+  defaultTimeoutMs: true,
+  blockMs: true,
+  replyReadCount: true,
+  connectTimeoutMs: true,
+} as const satisfies Record<keyof ClamatorClientOptions, true>;
+
 /** Client options after defaults and validation. */
 export interface ResolvedClientOptions extends ResolvedConnectionOptions {
   readonly defaultTimeoutMs: number;
@@ -32,6 +46,7 @@ export const MAX_TIMEOUT_MS = 2_147_483_647;
 export function resolveClientOptions(options: ClamatorClientOptions): ResolvedClientOptions {
   const rules = new OptionRules('ClamatorClient');
   if (options === null || typeof options !== 'object') rules.requiredString('keyPrefix', undefined);
+  rules.onlyKnown(options, CLIENT_OPTION_NAMES);
   return {
     ...resolveConnectionOptions(rules, options),
     defaultTimeoutMs: rules.integer('defaultTimeoutMs', options.defaultTimeoutMs, DEFAULTS.defaultTimeoutMs, 1, MAX_TIMEOUT_MS, 'milliseconds'),

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
 import type { Observable } from 'rxjs';
+import { RateLimitedLog } from '../logging/rate-limited-log.js';
 import { FIELD_ENVELOPE } from '../protocol/constants.js';
 import { decodeReply, encodeNotification, encodeRequest } from '../protocol/envelopes.js';
 import { ClamatorRpcError, ClamatorTimeoutError, ClamatorTransportError } from '../protocol/errors.js';
@@ -52,6 +53,8 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
   /** This client's reply stream, `<keyPrefix>:replies:<instanceId>`. */
   readonly replyStream: string;
   private readonly logger = new Logger(ClamatorClient.name);
+  /** For what any writer of the reply stream can cause: one line per kind and interval, not one per entry. */
+  private readonly replyWarnings = new RateLimitedLog(this.logger);
   private readonly pending = new PendingCalls((call) => call.reject(new ClamatorTimeoutError(call.method, call.timeoutMs)));
   /** Notifications Redis has not confirmed yet, each with its deadline. */
   private readonly unconfirmed = new PendingCalls((notification) =>
@@ -289,11 +292,11 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
   private settle(raw: string | undefined, entryId: string): void {
     const reply = decodeReply(raw);
     if (!reply) {
-      this.logger.warn(`Reply entry ${entryId} on ${this.replyStream} is not a JSON-RPC response; ignored.`);
+      this.replyWarnings.warn('not-a-response', `Reply entry ${entryId} on ${this.replyStream} is not a JSON-RPC response; ignored.`);
       return;
     }
     if (reply.id === null) {
-      this.logger.warn(`Error reply without id on ${this.replyStream}: ${reply.error?.message} ${JSON.stringify(reply.error?.data)}`);
+      this.replyWarnings.warn('error-without-id', `Error reply without id on ${this.replyStream}: ${reply.error?.message} ${JSON.stringify(reply.error?.data)}`);
       return;
     }
     const call: PendingCall | undefined = this.pending.take(reply.id);

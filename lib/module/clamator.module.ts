@@ -1,9 +1,13 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { ClamatorClient } from '../client/clamator-client.js';
-import type {
-  ClamatorModuleAsyncOptions,
-  ClamatorModuleGlobalOptions,
-  ClamatorModuleOptions,
+import { OptionRules } from '../options/option-rules.js';
+import {
+  type ClamatorModuleAsyncOptions,
+  type ClamatorModuleGlobalOptions,
+  type ClamatorModuleOptions,
+  MODULE_ASYNC_OPTION_NAMES,
+  MODULE_GLOBAL_OPTION_NAMES,
+  MODULE_OPTION_NAMES,
 } from './clamator-module.options.js';
 
 function assertName(name: unknown, method: string): void {
@@ -28,10 +32,16 @@ export class ClamatorModule {
   /** Registers one or more clients with static options. */
   static register(
     clients: ClamatorModuleOptions | ClamatorModuleOptions[],
-    { isGlobal = false }: ClamatorModuleGlobalOptions = {},
+    globalOptions: ClamatorModuleGlobalOptions = {},
   ): DynamicModule {
+    const rules = new OptionRules('ClamatorModule.register');
+    rules.onlyKnown(globalOptions, MODULE_GLOBAL_OPTION_NAMES);
+    const { isGlobal = false } = globalOptions;
     const list = Array.isArray(clients) ? clients : [clients];
-    const providers: Provider[] = list.map(({ name, ...options }) => {
+    const providers: Provider[] = list.map((registration) => {
+      // Before the name check, so that a misspelt `name` is reported as such.
+      rules.onlyKnown(registration, MODULE_OPTION_NAMES);
+      const { name, ...options } = registration;
       assertName(name, 'register');
       // Built at registration so that invalid options fail at startup, naming the option.
       const client = new ClamatorClient(options);
@@ -43,10 +53,15 @@ export class ClamatorModule {
   /** Registers one or more clients whose options come from a factory (e.g. from `ConfigService`). */
   static registerAsync(
     clients: ClamatorModuleAsyncOptions | ClamatorModuleAsyncOptions[],
-    { isGlobal = false }: ClamatorModuleGlobalOptions = {},
+    globalOptions: ClamatorModuleGlobalOptions = {},
   ): DynamicModule {
+    const rules = new OptionRules('ClamatorModule.registerAsync');
+    rules.onlyKnown(globalOptions, MODULE_GLOBAL_OPTION_NAMES);
+    const { isGlobal = false } = globalOptions;
     const list = Array.isArray(clients) ? clients : [clients];
-    const clientProviders: Provider[] = list.map(({ name, useFactory, inject = [] }) => {
+    const clientProviders: Provider[] = list.map((registration) => {
+      rules.onlyKnown(registration, MODULE_ASYNC_OPTION_NAMES);
+      const { name, useFactory, inject = [] } = registration;
       assertName(name, 'registerAsync');
       return {
         provide: name,

@@ -24,6 +24,15 @@ export interface ClamatorConnectionOptions {
   instanceId?: string;
 }
 
+/** Every option of `ClamatorConnectionOptions`; the type checker fails when one is missing. */
+export const CONNECTION_OPTION_NAMES = {
+  keyPrefix: true,
+  redis: true,
+  redisUrl: true,
+  redisOptions: true,
+  instanceId: true,
+} as const satisfies Record<keyof ClamatorConnectionOptions, true>;
+
 /** Where to connect and under which prefix, after defaults are applied. */
 export interface ResolvedConnectionSource {
   readonly keyPrefix: string;

@@ -1,18 +1,28 @@
-/** Thrown at construction when an option is invalid; the message names the option and how to fix it. */
+import { nearestName } from './nearest-name.js';
+
+/**
+ * Thrown at construction when an option is invalid or unknown; the message names the option and
+ * how to fix it (for an unknown one, the nearest known name or the list of known names).
+ */
 export class ClamatorOptionsError extends TypeError {
   override readonly name = 'ClamatorOptionsError';
 
   constructor(
     /** Who was being configured (`ClamatorServer`, `ClamatorClient`, ...). */
     readonly owner: string,
-    /** The name of the invalid option. */
+    /** The name of the invalid (or unknown) option. */
     readonly option: string,
     rule: string,
     value: unknown,
+    /** The whole message, when the rule-and-value form does not fit. Default: `<owner>: option "<option>" <rule>, got <value>.` */
+    message = `${owner}: option "${option}" ${rule}, got ${describe(value)}.`,
   ) {
-    super(`${owner}: option "${option}" ${rule}, got ${describe(value)}.`);
+    super(message);
   }
 }
+
+/** The names of an options interface, as an object whose keys the type checker keeps complete (`satisfies Record<keyof T, true>`). */
+export type KnownOptionNames = Readonly<Record<string, true>>;
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -23,6 +33,23 @@ function describe(value: unknown): string {
 /** Validates one owner's options; every check throws a `ClamatorOptionsError` naming the option. */
 export class OptionRules {
   constructor(private readonly owner: string) {}
+
+  /**
+   * Refuses an own key of `options` that is not in `known` (a misspelt option would otherwise be
+   * ignored in silence), suggesting the nearest known name. Values are not looked at: an option
+   * set to `undefined` is fine. Anything but an object is left to the other rules.
+   */
+  onlyKnown(options: unknown, known: KnownOptionNames): void {
+    if (options === null || typeof options !== 'object') return;
+    for (const option of Object.keys(options)) {
+      if (Object.hasOwn(known, option)) continue;
+      const names = Object.keys(known);
+      const nearest = nearestName(option, names);
+      const hint = nearest === undefined ? `known options: ${names.join(', ')}` : `did you mean "${nearest}"?`;
+      const value = (options as Record<string, unknown>)[option];
+      throw new ClamatorOptionsError(this.owner, option, 'is unknown', value, `${this.owner}: unknown option "${option}" (${hint})`);
+    }
+  }
 
   /** A non-empty string. */
   requiredString(name: string, value: unknown, hint = ''): string {

@@ -1,5 +1,10 @@
 import { DEFAULTS } from '../protocol/constants.js';
-import { type ClamatorConnectionOptions, type ResolvedConnectionOptions, resolveConnectionOptions } from '../options/connection.options.js';
+import {
+  CONNECTION_OPTION_NAMES,
+  type ClamatorConnectionOptions,
+  type ResolvedConnectionOptions,
+  resolveConnectionOptions,
+} from '../options/connection.options.js';
 import { OptionRules } from '../options/option-rules.js';
 
 /** Options of `ClamatorServer`. */
@@ -54,6 +59,23 @@ export interface ClamatorServerOptions extends ClamatorConnectionOptions {
   connectTimeoutMs?: number;
 }
 
+/** Every option of `ClamatorServerOptions`, for refusing unknown ones; the type checker fails when one is missing. */
+export const SERVER_OPTION_NAMES = {
+  ...CONNECTION_OPTION_NAMES,
+  consumerClaimIdleMs: true,
+  replyStreamMaxLen: true,
+  shutdownGraceMs: true,
+  concurrency: true,
+  readCount: true,
+  blockMs: true,
+  maxDeliveries: true,
+  handlerTimeoutMs: true,
+  maxEnvelopeBytes: true,
+  deadConsumerIdleMs: true,
+  maintenanceIntervalMs: true,
+  connectTimeoutMs: true,
+} as const satisfies Record<keyof ClamatorServerOptions, true>;
+
 /** Server options after defaults and validation. */
 export interface ResolvedServerOptions extends ResolvedConnectionOptions {
   readonly consumerClaimIdleMs: number;
@@ -76,6 +98,7 @@ export function resolveServerOptions(options: ClamatorServerOptions): ResolvedSe
   if (options === null || typeof options !== 'object') {
     rules.requiredString('keyPrefix', undefined);
   }
+  rules.onlyKnown(options, SERVER_OPTION_NAMES);
   const ms = 'milliseconds';
   const blockMs = rules.integer('blockMs', options.blockMs, DEFAULTS.blockMs, 1, 60_000, ms);
   return {

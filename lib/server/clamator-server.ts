@@ -92,7 +92,7 @@ export class ClamatorServer
       const processor = new EntryProcessor(service, consumer, handlers, this.streams.keys, this.logger, {
         handlerTimeoutMs,
         maxEnvelopeBytes,
-      });
+      }, (entryId, field) => this.streams.rawField(service, entryId, field));
       const worker = new ServiceConsumer(
         { ...this.options, service, consumer },
         this.streams,

@@ -24,7 +24,11 @@ export class ClamatorContext extends BaseRpcContext<ClamatorContextArgs> {
     return this.args[1];
   }
 
-  /** The JSON-RPC id; `null` for a notification. */
+  /**
+   * The JSON-RPC id; `null` for a notification. An integer id beyond +-(2^53 - 1) (say
+   * `12345678901234567890`) comes as the nearest double, which may differ from what the caller
+   * wrote; the reply still echoes the id exactly as written.
+   */
   getId(): JsonRpcId | null {
     return this.args[2];
   }

@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
+import { RateLimitedLog } from '../logging/rate-limited-log.js';
 import { FIELD_ENVELOPE, FIELD_REPLY_TO } from '../protocol/constants.js';
 import { decodeInbound, encodeError, encodeResult, type InboundEntry, type JsonRpcId } from '../protocol/envelopes.js';
 import { ErrorCode, type JsonRpcErrorObject, protocolError, toJsonRpcError } from '../protocol/errors.js';
@@ -8,6 +9,12 @@ import type { ClamatorKeys } from '../protocol/keys.js';
 import { fieldValue, type StreamEntry } from '../streams/stream-replies.js';
 import { ClamatorContext } from './clamator.context.js';
 import type { ServiceHandlers } from './handler-routes.js';
+
+/**
+ * Reads the raw bytes of a field of one entry of the service's command stream; `undefined` when
+ * the entry or the field is gone. May reject when Redis refuses.
+ */
+export type RawFieldLookup = (entryId: string, field: string) => Promise<Buffer | undefined>;
 
 /** What handling an entry leaves to write: the reply, when there is one to send. */
 export interface EntryOutcome {
@@ -18,6 +25,9 @@ export interface EntryOutcome {
 }
 
 const NO_REPLY: EntryOutcome = {};
+
+/** What ioredis puts in place of bytes that are not valid UTF-8 when it decodes a field value. */
+const REPLACEMENT_CHARACTER = '\uFFFD';
 
 /** Limits applied to every entry. */
 export interface EntryLimits {
@@ -31,16 +41,21 @@ class HandlerTimeout {
   constructor(readonly timeoutMs: number) {}
 }
 
-const ID_PATTERN = /"id"\s*:\s*("(?:[^"\\]|\\.){1,200}"|-?\d{1,16})/;
+/** A string id, or an integer literal of any length: one followed by a fraction or an exponent is no integer id. */
+const ID_PATTERN = /"id"\s*:\s*("(?:[^"\\]|\\.){1,200}"|-?\d{1,200}(?![\d.eE]))/;
 
-/** Finds the id of an envelope too large to parse, in its first or last bytes, where encoders put it. */
-function sniffId(raw: string): JsonRpcId | null {
+/**
+ * Finds the id of an envelope too large to parse, in its first or last bytes, where encoders put
+ * it; with its exact text when it is an integer a double cannot hold, for the reply to echo.
+ */
+function sniffId(raw: string): { id: JsonRpcId | null; idJson?: string } {
   const match = ID_PATTERN.exec(raw.slice(-300)) ?? ID_PATTERN.exec(raw.slice(0, 300));
-  if (!match) return null;
+  if (!match) return { id: null };
   try {
-    return JSON.parse(match[1]) as JsonRpcId;
+    const id = JSON.parse(match[1]) as JsonRpcId;
+    return typeof id === 'number' && !Number.isSafeInteger(id) ? { id, idJson: match[1] } : { id };
   } catch {
-    return null;
+    return { id: null };
   }
 }
 
@@ -58,14 +73,26 @@ async function invokeHandler(handler: MessageHandler, params: unknown, context: 
  * caller is owed, or a log line when there is nobody to reply to.
  */
 export class EntryProcessor {
+  /** Notifications are written by any peer, as often as it likes: their failures are logged at a bounded rate. */
+  private readonly notificationLog: RateLimitedLog;
+
   constructor(
     private readonly service: string,
     private readonly consumer: string,
     private readonly handlers: ServiceHandlers,
     private readonly keys: ClamatorKeys,
-    private readonly logger: LoggerService,
+    logger: LoggerService,
     private readonly limits: EntryLimits,
-  ) {}
+    /**
+     * Reads a field of an entry of this service's command stream as raw bytes, to tell a `reply-to`
+     * that is not valid UTF-8 (which ioredis decodes with U+FFFD in place of the bad bytes, so that
+     * it names another key) from one holding a literal U+FFFD. Default: none, and then every
+     * `reply-to` containing U+FFFD is taken for one that is not valid UTF-8 (dead-lettered, not run).
+     */
+    private readonly rawField?: RawFieldLookup,
+  ) {
+    this.notificationLog = new RateLimitedLog(logger);
+  }
 
   /** The reply stream named by the entry; `null` when it is outside `<keyPrefix>:replies:` and must not be written. */
   private replyTarget(entry: StreamEntry): string | undefined | null {
@@ -80,23 +107,42 @@ export class EntryProcessor {
       const bytes = Buffer.byteLength(raw);
       if (bytes > this.limits.maxEnvelopeBytes) {
         const reason = `envelope of ${bytes} bytes exceeds maxEnvelopeBytes (${this.limits.maxEnvelopeBytes})`;
-        return { kind: 'invalid', id: sniffId(raw), error: protocolError(ErrorCode.InvalidRequest, { reason }), isNotification: false };
+        return { kind: 'invalid', ...sniffId(raw), error: protocolError(ErrorCode.InvalidRequest, { reason }), isNotification: false };
       }
     }
     return decodeInbound(raw, this.service);
   }
 
   /**
+   * Why an entry whose `reply-to` reads with U+FFFD must not be run: its raw bytes are not valid
+   * UTF-8 (a reply would go to another key than the caller named), or they could not be checked.
+   * `undefined` when the raw bytes are the UTF-8 of `replyTo`: a literal U+FFFD, nothing wrong.
+   */
+  private async replyToEncodingFault(entry: StreamEntry, replyTo: string): Promise<string | undefined> {
+    const notRun = 'not run, since no reply could be written to the stream it names';
+    if (!this.rawField) return `reply-to may not be valid UTF-8 (it reads with U+FFFD and its raw bytes cannot be checked); ${notRun}`;
+    let raw: Buffer | undefined;
+    try {
+      raw = await this.rawField(entry.id, FIELD_REPLY_TO);
+    } catch (error) {
+      return `reply-to may not be valid UTF-8 (it reads with U+FFFD and reading its raw bytes failed: ${(error as Error).message}); ${notRun}`;
+    }
+    if (raw === undefined) return `reply-to may not be valid UTF-8 (it reads with U+FFFD and the entry is gone); ${notRun}`;
+    return raw.equals(Buffer.from(replyTo, 'utf8')) ? undefined : `reply-to is not valid UTF-8; ${notRun}`;
+  }
+
+  /**
    * The outcome for an entry that will not be run (dead-lettered): a -32603 reply with
-   * `data.reason` when it is a request that names a reply stream, else nothing.
+   * `data.reason` when it is a request that names a reply stream, else nothing. A `reply-to`
+   * containing U+FFFD gets no reply here, since its raw bytes cannot be checked without waiting.
    */
   refuse(entry: StreamEntry, reason: string, detail: Record<string, unknown> = {}): EntryOutcome {
     const replyTo = this.replyTarget(entry);
-    if (!replyTo) return NO_REPLY;
+    if (!replyTo || replyTo.includes(REPLACEMENT_CHARACTER)) return NO_REPLY;
     const inbound = this.decode(entry);
     if (inbound.id === null) return NO_REPLY;
     const error: JsonRpcErrorObject = { ...protocolError(ErrorCode.InternalError), data: { reason, ...detail } };
-    return { replyTo, envelope: encodeError(inbound.id, error) };
+    return { replyTo, envelope: encodeError(inbound.id, error, inbound.idJson) };
   }
 
   async process(entry: StreamEntry, deliveryCount: number): Promise<EntryOutcome> {
@@ -105,23 +151,27 @@ export class EntryProcessor {
       const reason = `reply-to is outside "${this.keys.replyStream('')}"; not run, since no reply may be written there`;
       return { deadLetterReason: reason };
     }
+    if (replyTo !== undefined && replyTo.includes(REPLACEMENT_CHARACTER)) {
+      const fault = await this.replyToEncodingFault(entry, replyTo);
+      if (fault !== undefined) return { deadLetterReason: fault };
+    }
     const inbound = this.decode(entry);
 
     if (inbound.kind === 'invalid') {
       if (replyTo !== undefined && !inbound.isNotification) {
-        return { replyTo, envelope: encodeError(inbound.id, inbound.error) };
+        return { replyTo, envelope: encodeError(inbound.id, inbound.error, inbound.idJson) };
       }
       return { deadLetterReason: `not a valid request (${inbound.error.message}: ${JSON.stringify(inbound.error.data)}) and no reply stream to say so` };
     }
 
-    const { id, method, params } = inbound;
+    const { id, idJson, method, params } = inbound;
     const expectsReply = id !== null && replyTo !== undefined;
     const handler = this.handlers.get(method);
     if (!handler) {
       if (expectsReply) {
-        return { replyTo, envelope: encodeError(id, protocolError(ErrorCode.MethodNotFound, { method: `${this.service}.${method}` })) };
+        return { replyTo, envelope: encodeError(id, protocolError(ErrorCode.MethodNotFound, { method: `${this.service}.${method}` }), idJson) };
       }
-      this.logger.warn(`No handler for notification ${this.service}.${method} (entry ${entry.id}). Acknowledged.`);
+      this.notificationLog.warn('without-handler', `No handler for notification ${this.service}.${method} (entry ${entry.id}). Acknowledged.`);
       return NO_REPLY;
     }
 
@@ -131,19 +181,21 @@ export class EntryProcessor {
     try {
       const result = await this.withDeadline(invokeHandler(handler, params, context));
       if (!expectsReply) return NO_REPLY;
-      return { replyTo, envelope: encodeResult(id, handler.isEventHandler ? null : result) };
+      return { replyTo, envelope: encodeResult(id, handler.isEventHandler ? null : result, idJson) };
     } catch (error) {
       const rpcError =
         error instanceof HandlerTimeout
           ? { ...protocolError(ErrorCode.InternalError), data: { reason: 'handler timeout', timeoutMs: error.timeoutMs } }
           : toJsonRpcError(error);
       if (!expectsReply) {
-        this.logger.error(
+        // Per method: the handler exists, so the set of keys is bounded by the handlers.
+        this.notificationLog.error(
+          `failed:${method}`,
           `Notification ${this.service}.${method} (entry ${entry.id}) failed: ${rpcError.message} ${JSON.stringify(rpcError.data)}`,
         );
         return NO_REPLY;
       }
-      return { replyTo, envelope: encodeError(id, rpcError) };
+      return { replyTo, envelope: encodeError(id, rpcError, idJson) };
     }
   }
 

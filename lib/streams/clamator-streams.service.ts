@@ -4,6 +4,7 @@ import { DEFAULTS } from '../protocol/constants.js';
 import { ClamatorKeys } from '../protocol/keys.js';
 import { type ClamatorConnectionOptions, resolveConnectionSource } from '../options/connection.options.js';
 import { OptionRules } from '../options/option-rules.js';
+import { STREAMS_OPTION_NAMES } from '../options/streams-option-names.js';
 import { settlesWithin } from './connections/bounded-wait.js';
 import type { ClamatorStatus } from './connections/connection-status.js';
 import { RedisConnections } from './connections/redis-connections.js';
@@ -23,6 +24,7 @@ import {
   parsePendingReply,
   parsePendingSummaryMinId,
   parseReadReply,
+  rawFieldValue,
 } from './stream-replies.js';
 import { AppendBatcher } from './append-batcher.js';
 import { APPEND_ENTRIES_SCRIPT, appendEntry } from './scripts/append-entries.script.js';
@@ -76,6 +78,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
 
   constructor(@Inject(CLAMATOR_STREAMS_OPTIONS) options: ClamatorStreamsOptions) {
     const rules = new OptionRules('ClamatorStreamsService');
+    rules.onlyKnown(options, STREAMS_OPTION_NAMES);
     const connection = resolveConnectionSource(rules, options);
     const replyStreamMaxLen = rules.integer('replyStreamMaxLen', options.replyStreamMaxLen, DEFAULTS.replyStreamMaxLen, 1);
     const replyStreamTtlMs = rules.integer('replyStreamTtlMs', options.replyStreamTtlMs, DEFAULTS.replyStreamTtlMs, 1000, Number.MAX_SAFE_INTEGER, 'milliseconds');
@@ -272,6 +275,15 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
       this.keys.commandStream(service), this.keys.group(service), consumer, minIdleMs, cursor, 'COUNT', count,
     );
     return parseAutoClaimReply(reply);
+  }
+
+  /**
+   * The raw bytes of a field of one entry of the command stream of `service` (`XRANGE` with Buffer
+   * replies), for a value that may not be valid UTF-8: the strings read otherwise have U+FFFD in
+   * place of such bytes. `undefined` when the entry or the field is gone.
+   */
+  async rawField(service: string, entryId: string, field: string): Promise<Buffer | undefined> {
+    return rawFieldValue(await this.connection.xrangeBuffer(this.keys.commandStream(service), entryId, entryId), field);
   }
 
   /** Delivery counts and owners of pending entries in `[fromId, toId]`, for one consumer when given. */

@@ -96,6 +96,23 @@ export function parsePendingReply(raw: unknown): PendingEntryInfo[] {
     }));
 }
 
+/**
+ * The raw bytes of the first field named `name` of the entry in an XRANGE reply read with Buffer
+ * replies (`[[id, [field, value, ...]]]`); `undefined` when the entry or the field is gone.
+ */
+export function rawFieldValue(reply: unknown, name: string): Buffer | undefined {
+  const fields: unknown = Array.isArray(reply) && Array.isArray(reply[0]) ? reply[0][1] : undefined;
+  if (!Array.isArray(fields)) return undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const field: unknown = fields[i];
+    if (Buffer.isBuffer(field) && field.toString('latin1') === name) {
+      const value: unknown = fields[i + 1];
+      return Buffer.isBuffer(value) ? value : undefined;
+    }
+  }
+  return undefined;
+}
+
 /** Looks a field up by name in a flat field list, never by position. */
 export function fieldValue(fields: readonly string[], name: string): string | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) {

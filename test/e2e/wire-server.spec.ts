@@ -268,6 +268,42 @@ describe('ClamatorServer on the wire (raw entries in, raw replies out)', () => {
     });
   });
 
+  describe('integer ids beyond 2^53, echoed exactly as written', () => {
+    const bigIds = ['12345678901234567890', '-98765432109876543210'];
+    /** The raw `envelope` field of the one reply to a raw request. */
+    const rawReply = async (service: string, envelope: string) => fieldOf(await exchange(service, envelope), 'envelope') as string;
+
+    it('in a result reply', async () => {
+      for (const id of bigIds) {
+        const raw = await rawReply('arith', `{"jsonrpc": "2.0", "method": "arith.add", "params": {"a": 1, "b": 2, "id": 5}, "id": ${id}}`);
+        expect(raw).toBe(`{"jsonrpc":"2.0","id":${id},"result":3}`);
+      }
+    });
+
+    it('in a -32601 reply', async () => {
+      for (const id of bigIds) {
+        const raw = await rawReply('arith', `{"id": ${id}, "jsonrpc": "2.0", "method": "arith.missing", "params": {}}`);
+        expect(raw).toContain(`"id":${id},`);
+        expect(JSON.parse(raw)).toMatchObject({ error: { code: -32601, message: 'Method not found' } });
+      }
+    });
+
+    it('in a handler error reply and a -32600 reply', async () => {
+      const failed = await rawReply('checked', `{"jsonrpc": "2.0", "method": "checked.fail", "params": {}, "id": ${bigIds[0]}}`);
+      expect(failed).toContain(`"id":${bigIds[0]},`);
+      expect(JSON.parse(failed)).toMatchObject({ error: { code: -32603 } });
+      const invalid = await rawReply('arith', `{"jsonrpc": "1.0", "method": "arith.add", "params": {}, "id": ${bigIds[1]}}`);
+      expect(invalid).toContain(`"id":${bigIds[1]},`);
+      expect(JSON.parse(invalid)).toMatchObject({ error: { code: -32600 } });
+    });
+
+    it('while the handler sees the nearest double through ctx.getId()', async () => {
+      const raw = await rawReply('arith', `{"jsonrpc": "2.0", "method": "arith.echo", "params": {}, "id": ${bigIds[0]}}`);
+      expect(raw.startsWith(`{"jsonrpc":"2.0","id":${bigIds[0]},"result":`)).toBe(true);
+      expect((JSON.parse(raw) as { result: { id: unknown } }).result.id).toBe(Number(bigIds[0]));
+    });
+  });
+
   describe('error replies', () => {
     const errorOf = (reply: Record<string, unknown>) => reply.error as { code: number; message: string; data: unknown };
 
@@ -459,6 +495,32 @@ describe('ClamatorServer on the wire (raw entries in, raw replies out)', () => {
         expect(fieldOf(entry, 'dead-reason')).toMatch(/reply-to is outside/);
         expect(outside).toContain(fieldOf(entry, 'reply-to'));
       }
+    });
+  });
+
+  describe('a reply-to that is not valid UTF-8', () => {
+    it('is dead-lettered and not run, while a reply-to holding a literal U+FFFD is served', async () => {
+      const key = commandStream('arith');
+      const replyPrefix = `${keyPrefix}:replies:`;
+      const invalid = Buffer.concat([Buffer.from(replyPrefix), Buffer.from([0xff, 0xfe])]);
+      const request = (id: string) => `{"jsonrpc": "2.0", "method": "arith.add", "params": {"a": 2, "b": 3}, "id": "${id}"}`;
+      const noted = '{"jsonrpc": "2.0", "method": "arith.note", "params": {"utf8": "bad"}, "id": "bad-utf8"}';
+      const badId = (await redis.xadd(key, '*', 'type', 'rpc', 'envelope', noted, 'reply-to', invalid)) as string;
+      const literal = `${replyPrefix}\uFFFD-${randomUUID()}`;
+      await redis.xadd(key, '*', ...requestFields(request('literal'), literal));
+
+      // Entries of one service run in arrival order: once the literal one is answered, the bad one was handled.
+      const [reply] = await readEntries(blocking, literal, 1);
+      expect(JSON.parse(fieldOf(reply, 'envelope') as string)).toStrictEqual({ jsonrpc: '2.0', id: 'literal', result: 5 });
+      await waitAllAcknowledged(redis, key, 'arith');
+
+      expect(await redis.exists(`${replyPrefix}\uFFFD\uFFFD`)).toBe(0);
+      expect(await redis.exists(invalid)).toBe(0);
+      const dead = (await redis.xrange(`${keyPrefix}:dead:arith`, '-', '+')).map(([id, fields]) => ({ id, fields }) as RawEntry);
+      const kept = dead.filter((entry) => fieldOf(entry, 'dead-entry-id') === badId);
+      expect(kept).toHaveLength(1);
+      expect(fieldOf(kept[0], 'dead-reason')).toMatch(/reply-to is not valid UTF-8/);
+      expect(notes).not.toContainEqual({ utf8: 'bad' });
     });
   });
 

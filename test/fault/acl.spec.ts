@@ -17,7 +17,7 @@ import { consumersOf, pendingCount } from './fault-helpers.js';
  * CLIENT ID and CLIENT UNBLOCK let a closing server end its blocked reads cleanly.
  */
 const TRANSPORT_COMMANDS = [
-  '+xadd', '+xreadgroup', '+xread', '+xack', '+xautoclaim', '+xclaim', '+xpending', '+xtrim',
+  '+xadd', '+xreadgroup', '+xread', '+xack', '+xautoclaim', '+xclaim', '+xpending', '+xtrim', '+xrange',
   '+xgroup|create', '+xgroup|delconsumer', '+xinfo|groups', '+xinfo|consumers',
   '+pexpire', '+del', '+eval', '+evalsha', '+info', '+client|setname', '+client|id', '+client|unblock',
 ];

@@ -370,3 +370,116 @@ describe('decodeReply', () => {
     for (const raw of garbage) expect({ raw, reply: decodeReply(raw) }).toEqual({ raw, reply: null });
   });
 });
+
+describe('integer ids a double cannot hold', () => {
+  const envelope = (idText: string, extra = '') => `{"jsonrpc":"2.0","method":"arith.add","params":{"a":1}${extra},"id":${idText}}`;
+
+  it('keeps the exact text of the id next to its nearest double, and replies echo that text', () => {
+    for (const idText of ['12345678901234567890', '-98765432109876543210', '9007199254740993', '-9007199254740993', '1' + '0'.repeat(40)]) {
+      const entry = decodeInbound(envelope(idText), 'arith');
+      expect(entry).toMatchObject({ kind: 'call', id: Number(idText), idJson: idText });
+      expect(encodeResult(entry.id as number, 3, entry.idJson)).toBe(`{"jsonrpc":"2.0","id":${idText},"result":3}`);
+      const error = { code: -32601, message: 'Method not found', data: null };
+      expect(encodeError(entry.id, error, entry.idJson)).toBe(
+        `{"jsonrpc":"2.0","id":${idText},"error":{"code":-32601,"message":"Method not found","data":null}}`,
+      );
+    }
+  });
+
+  it('costs nothing for ids a double holds exactly: no idJson', () => {
+    for (const idText of ['0', '-1', '9007199254740991', '-9007199254740991', '"12345678901234567890"']) {
+      expect(decodeInbound(envelope(idText), 'arith').idJson).toBeUndefined();
+    }
+  });
+
+  it('keeps the exact id of an invalid request too, for its -32600 / -32602 reply', () => {
+    const wrongVersion = expectInvalid(decodeInbound('{"jsonrpc":"1.0","method":"arith.add","id":12345678901234567890}', 'arith'));
+    expect(wrongVersion).toMatchObject({ id: 12345678901234567890, idJson: '12345678901234567890' });
+    const arrayParams = expectInvalid(decodeInbound('{"jsonrpc":"2.0","method":"arith.add","params":[1],"id":-12345678901234567890}', 'arith'));
+    expect(arrayParams).toMatchObject({ idJson: '-12345678901234567890', error: { code: ErrorCode.InvalidParams } });
+  });
+
+  it('takes the top-level id, never an "id" inside params or inside a string, whatever the spacing', () => {
+    const raw =
+      '{ "params" : { "id" : 11111111111111111111, "note" : "\\"id\\": 22222222222222222222" } ,\n' +
+      '  "method" : "arith.add" , "jsonrpc" : "2.0" , "id" :  33333333333333333333 }';
+    expect(decodeInbound(raw, 'arith')).toMatchObject({ kind: 'call', idJson: '33333333333333333333' });
+  });
+
+  it('refuses an id written with an exponent or a fraction beyond that range, like any non-integer id', () => {
+    for (const idText of ['1e400', '1e20', '1E+20', '-1.5e300', '12345678901234567890.0', '1.2345678901234567e19']) {
+      const entry = expectInvalid(decodeInbound(envelope(idText), 'arith'));
+      expect({ idText, code: entry.error.code, id: entry.id, idJson: entry.idJson }).toEqual({
+        idText,
+        code: ErrorCode.InvalidRequest,
+        id: null,
+        idJson: undefined,
+      });
+    }
+  });
+
+  it('reads exponent or fraction forms within that range as their value, as before (JSON.parse cannot tell them apart)', () => {
+    expect(decodeInbound(envelope('1e2'), 'arith')).toMatchObject({ kind: 'call', id: 100, idJson: undefined });
+    expect(decodeInbound(envelope('7.0'), 'arith')).toMatchObject({ kind: 'call', id: 7, idJson: undefined });
+  });
+});
+
+describe('reply encoding, byte for byte', () => {
+  // What the encoders wrote before they were built by concatenation.
+  const referenceResult = (id: unknown, result: unknown) =>
+    JSON.stringify({ jsonrpc: '2.0', id, result: result === undefined ? null : result });
+  const referenceError = (id: unknown, error: { code: number; message: string; data: unknown }) =>
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id,
+      error: { code: error.code, message: error.message, data: error.data === undefined ? null : error.data },
+    });
+
+  class Money {
+    constructor(readonly cents: number) {}
+    toJSON() {
+      return { amount: this.cents / 100, currency: 'EUR' };
+    }
+  }
+
+  const values: unknown[] = [
+    undefined, null, 0, -0, 1, -1.5, 1e21, 1e-7, Number.MAX_SAFE_INTEGER, NaN, Infinity, true, false,
+    '', 'plain', 'quote " backslash \\ slash /', 'line\nbreak\ttab\u0000nul\u001f', 'Renée ☃ 😀 \u2028\u2029', '\ud800 lone surrogate',
+    [], [1, 'two', null, [3]], [undefined, () => 1], {}, { a: 1, b: { c: [true, { d: 'é' }] } },
+    { skipped: undefined, fn: () => 1, kept: 0 }, { 'key "with" quotes': 1, '': 2, 10: 'numeric key first' },
+    new Date(Date.UTC(2024, 1, 29, 12, 0, 0)), new Money(1234), { nested: new Money(5), at: new Date(0) },
+    Object.assign(Object.create({ inherited: 1 }), { own: 2 }),
+  ];
+  const ids: Array<string | number | null> = ['id-1', '', 'ü "x"', 0, 7, -42, Number.MAX_SAFE_INTEGER, null];
+
+  it('encodeResult matches JSON.stringify of { jsonrpc, id, result } for every value and id', () => {
+    for (const id of ids.filter((id) => id !== null)) {
+      for (const value of values) {
+        expect(encodeResult(id as string | number, value)).toBe(referenceResult(id, value));
+      }
+    }
+  });
+
+  it('encodeError matches JSON.stringify of { jsonrpc, id, error: { code, message, data } } for every data and id', () => {
+    for (const id of ids) {
+      for (const data of values) {
+        const error = { code: -32001, message: 'Insufficient funds: "€" \\ ☃', data };
+        expect(encodeError(id, error)).toBe(referenceError(id, error));
+      }
+    }
+  });
+
+  it('writes `null` where JSON.stringify would drop the member (a function result or data)', () => {
+    expect(encodeResult('x', () => 1)).toBe('{"jsonrpc":"2.0","id":"x","result":null}');
+    expect(encodeError('x', { code: -32000, message: 'm', data: Symbol('s') })).toBe(
+      '{"jsonrpc":"2.0","id":"x","error":{"code":-32000,"message":"m","data":null}}',
+    );
+  });
+
+  it('still throws on what JSON cannot carry (BigInt, cycles), as before', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(() => encodeResult('x', 1n)).toThrow(TypeError);
+    expect(() => encodeResult('x', cycle)).toThrow(TypeError);
+  });
+});

@@ -1,5 +1,6 @@
 import {
   fieldValue,
+  rawFieldValue,
   parseAutoClaimReply,
   parseEntries,
   parsePendingReply,
@@ -184,5 +185,21 @@ describe('fieldValue', () => {
 
   it('takes the first of repeated fields', () => {
     expect(fieldValue(['envelope', 'first', 'envelope', 'second'], 'envelope')).toBe('first');
+  });
+});
+
+describe('rawFieldValue', () => {
+  const b = (text: string) => Buffer.from(text, 'latin1');
+
+  it('finds the first field of that name of the entry, as raw bytes', () => {
+    const value = Buffer.from([0x70, 0xff, 0xfe]);
+    expect(rawFieldValue([[b('1-1'), [b('type'), b('rpc'), b('reply-to'), value, b('reply-to'), b('second')]]], 'reply-to')).toEqual(value);
+  });
+
+  it('answers undefined when the entry or the field is gone', () => {
+    expect(rawFieldValue([], 'reply-to')).toBeUndefined();
+    expect(rawFieldValue([[b('1-1'), null]], 'reply-to')).toBeUndefined();
+    expect(rawFieldValue([[b('1-1'), [b('type'), b('rpc')]]], 'reply-to')).toBeUndefined();
+    expect(rawFieldValue(null, 'reply-to')).toBeUndefined();
   });
 });
