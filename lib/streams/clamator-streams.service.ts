@@ -9,7 +9,9 @@ import { settlesWithin } from './connections/bounded-wait.js';
 import type { ClamatorStatus } from './connections/connection-status.js';
 import { RedisConnections } from './connections/redis-connections.js';
 import { describeRedisEndpoint, type ReadinessWait, waitUntilReady } from './connections/redis-readiness.js';
-import { isScriptRefusedError, ScriptSupport } from './scripts/redis-script.js';
+import { ScriptSupport } from './scripts/redis-script.js';
+import { ScriptLoader } from './scripts/script-loader.js';
+import { trimAcknowledgedEntries } from './acknowledged-trim.js';
 import { REPLY_AND_ACK_SCRIPT } from './scripts/reply-and-ack.script.js';
 import { REMOVE_IDLE_CONSUMER_SCRIPT } from './scripts/remove-idle-consumer.script.js';
 import {
@@ -17,12 +19,9 @@ import {
   type ConsumerInfo,
   type PendingEntryInfo,
   type StreamEntry,
-  compareStreamIds,
   parseAutoClaimReply,
   parseConsumersInfo,
-  parseGroupsInfo,
   parsePendingReply,
-  parsePendingSummaryMinId,
   parseReadReply,
   rawFieldValue,
 } from './stream-replies.js';
@@ -42,9 +41,6 @@ export interface ClamatorStreamsOptions extends Omit<ClamatorConnectionOptions, 
   /** Name shown in `CLIENT LIST` for the connections opened here. Default: `"clamator"`. */
   connectionName?: string;
 }
-
-/** Most XTRIM calls in one `trimAcknowledged` pass, so that a long backlog is worked off over several passes. */
-const MAX_TRIM_ROUNDS = 50;
 
 /**
  * On close, how long queued writes may take to reach Redis before they are given up on (Redis
@@ -71,8 +67,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   private readonly appender: AppendBatcher;
   private readonly logger = new Logger('ClamatorStreams');
   private readonly scripts = new ScriptSupport((message) => this.logger.warn(message));
-  /** The command connection the script loader listens to, and how to stop listening. */
-  private attached: { connection: Redis; detach: () => void } | undefined;
+  private readonly scriptLoader = new ScriptLoader([REPLY_AND_ACK_SCRIPT, APPEND_ENTRIES_SCRIPT], this.scripts);
   private readonly detachers = new Set<() => void>();
   private closing: Promise<void> | undefined;
 
@@ -91,27 +86,8 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   /** The connection for non-blocking commands: the injected one, or one opened on first use. */
   get connection(): Redis {
     const connection = this.connections.command;
-    if (this.attached?.connection !== connection) this.attachScriptLoader(connection);
+    this.scriptLoader.follow(connection);
     return connection;
-  }
-
-  /**
-   * Loads the batch scripts into Redis's cache whenever the command connection becomes ready (the
-   * first time, and after every reconnect: a restarted Redis has lost them), so that no write finds
-   * them missing. A refusal (ACL, scripting disabled) switches every writer to plain commands at once.
-   */
-  private attachScriptLoader(connection: Redis): void {
-    this.attached?.detach();
-    const load = () => {
-      for (const script of [REPLY_AND_ACK_SCRIPT, APPEND_ENTRIES_SCRIPT]) {
-        script.load(connection).catch((error: unknown) => {
-          if (isScriptRefusedError(error)) this.scripts.refuse(error as Error);
-        });
-      }
-    };
-    connection.on('ready', load);
-    this.attached = { connection, detach: () => connection.off('ready', load) };
-    if (connection.status === 'ready') load();
   }
 
   /** Where the command connection points, fit for logs and errors (no password). */
@@ -319,34 +295,11 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   }
 
   /**
-   * Trims from the command stream of `service` the entries every group has acknowledged: those
-   * below both each group's lowest pending id and its last delivered id. Entries pending or not yet
-   * delivered are never removed. Uses `MINID ~`, so Redis trims whole nodes only (cheap, may keep a few more).
-   * Returns the number of entries removed.
+   * Trims from the command stream of `service` the entries every group has acknowledged; entries
+   * pending or not yet delivered to some group are never removed. Returns the number removed.
    */
-  async trimAcknowledged(service: string): Promise<number> {
-    const key = this.keys.commandStream(service);
-    const groups = parseGroupsInfo(await this.connection.xinfo('GROUPS', key));
-    if (groups.length === 0) return 0;
-    let safeId: string | null = null;
-    for (const group of groups) {
-      let bound = group.lastDeliveredId;
-      if (group.pending > 0) {
-        const minPending = parsePendingSummaryMinId(await this.connection.xpending(key, group.name));
-        if (minPending && compareStreamIds(minPending, bound) < 0) bound = minPending;
-      }
-      if (safeId === null || compareStreamIds(bound, safeId) < 0) safeId = bound;
-    }
-    if (safeId === null || safeId === '0-0') return 0;
-    // One approximate XTRIM removes at most 100 * stream-node-max-entries entries (LIMIT's default,
-    // 10 000), less than a busy stream takes in between two passes: repeat while it still removes.
-    let removed = 0;
-    for (let round = 0; round < MAX_TRIM_ROUNDS; round += 1) {
-      const trimmed = (await this.connection.xtrim(key, 'MINID', '~', safeId)) as number;
-      removed += trimmed;
-      if (trimmed === 0) break;
-    }
-    return removed;
+  trimAcknowledged(service: string): Promise<number> {
+    return trimAcknowledgedEntries(this.connection, this.keys.commandStream(service));
   }
 
   /** Consumers of the group of `service` with their pending counts and idle times. */
@@ -409,8 +362,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   private async shutdown(): Promise<void> {
     await settlesWithin(this.flushWrites(), CLOSE_FLUSH_BOUND_MS);
     for (const detach of [...this.detachers]) detach();
-    this.attached?.detach();
-    this.attached = undefined;
+    this.scriptLoader.stop();
     await this.connections.close();
     this.appender.abandon(new Error('the connection was closed before Redis confirmed the write'));
   }
