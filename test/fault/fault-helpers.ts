@@ -7,7 +7,7 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import type { ClamatorStreamsService } from '../../lib/index.js';
+import { ClamatorRpcError, type ClamatorStreamsService, ClamatorTimeoutError, ClamatorTransportError } from '../../lib/index.js';
 import { TsProcess } from '../utils/child-process.js';
 
 export const FAULT_WORKER = 'test/e2e/fixtures/fault-worker.main.ts';
@@ -179,4 +179,45 @@ export class LogCapture {
 /** Starts capturing what Nest's `Logger` prints (see `LogCapture`); call `restore()` in a `finally`. */
 export function captureLogs(): LogCapture {
   return new LogCapture();
+}
+
+/** How one call of a `CallTraffic` ended. */
+export type CallOutcome = 'ok' | 'wrong' | 'timeout' | 'transport' | 'rpc' | 'other';
+
+/** Classifies a call's error by the transport's error classes. */
+export function outcomeOf(error: unknown): CallOutcome {
+  if (error instanceof ClamatorTimeoutError) return 'timeout';
+  if (error instanceof ClamatorTransportError) return 'transport';
+  if (error instanceof ClamatorRpcError) return 'rpc';
+  return 'other';
+}
+
+/**
+ * Calls in `lanes` loops, one after the other in each, until `stop()`: `call(n)` resolves true for a
+ * right answer. The outcomes are counted; a failed call pauses its lane for 50 ms.
+ */
+export class CallTraffic {
+  readonly outcomes = new Map<CallOutcome, number>();
+  private running = true;
+  private readonly lanes: Promise<void>[];
+
+  constructor(call: (n: number) => Promise<boolean>, lanes: number) {
+    this.lanes = Array.from({ length: lanes }, async (_, lane) => {
+      for (let n = lane * 1_000_000; this.running; n += 1) {
+        const outcome = await call(n).then((right): CallOutcome => (right ? 'ok' : 'wrong'), outcomeOf);
+        this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
+        if (outcome !== 'ok') await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    });
+  }
+
+  count(outcome: CallOutcome): number {
+    return this.outcomes.get(outcome) ?? 0;
+  }
+
+  /** Starts no more calls; resolves once the calls in flight ended. */
+  stop(): Promise<void> {
+    this.running = false;
+    return Promise.all(this.lanes).then(() => undefined);
+  }
 }
