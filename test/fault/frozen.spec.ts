@@ -24,8 +24,9 @@ class FrozenController {
   }
 
   @EventPattern('frozen.note')
-  note() {
+  note(@Payload() params: { n: number }) {
     // Nothing to do: the tests look at how notify() settles.
+    return params.n;
   }
 }
 
