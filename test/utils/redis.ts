@@ -47,9 +47,14 @@ export class OwnRedis {
   private constructor(readonly port: number, private readonly extraArgs: string[]) {}
 
   static async start(extraArgs: string[] = []): Promise<OwnRedis> {
-    const redis = new OwnRedis(await freePort(), extraArgs);
+    const redis = await OwnRedis.reserve(extraArgs);
     await redis.restart();
     return redis;
+  }
+
+  /** One on a free port, not started yet (`restart()` starts it): nothing listens there until then. */
+  static async reserve(extraArgs: string[] = []): Promise<OwnRedis> {
+    return new OwnRedis(await freePort(), extraArgs);
   }
 
   get url(): string {
@@ -64,6 +69,16 @@ export class OwnRedis {
     this.exited = exited;
   }
 
+  /** The redis-server's process id while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Sends `signal` to the redis-server: SIGSTOP freezes it (connections stay open, nothing is answered), SIGCONT thaws it. */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
+
   /** Kills it with SIGKILL and waits until it is gone. */
   async kill(): Promise<void> {
     this.child?.kill('SIGKILL');
@@ -72,6 +87,8 @@ export class OwnRedis {
   }
 
   async stop(): Promise<void> {
+    // A frozen (SIGSTOPped) server would never act on SIGTERM.
+    this.child?.kill('SIGCONT');
     this.child?.kill('SIGTERM');
     await this.exited;
     this.child = undefined;
