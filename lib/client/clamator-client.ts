@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
-import type { Observable } from 'rxjs';
+import { connectable, defer, Observable, Subject } from 'rxjs';
 import { RateLimitedLog } from '../logging/rate-limited-log.js';
 import { FIELD_ENVELOPE } from '../protocol/constants.js';
 import { decodeReply, encodeNotification, encodeRequest } from '../protocol/envelopes.js';
@@ -228,6 +228,34 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
         reject(new ClamatorTransportError(`Could not send ${what}: nothing was sent. ${error.message}`, { cause: error }));
       },
     );
+  }
+
+  /**
+   * Nest's `send()`, with one difference: it does not wait for `connect()` before publishing. The
+   * call connects itself, and so fails, saying that nothing was sent, within its own timeout or
+   * `connectTimeoutMs` when Redis cannot be reached.
+   */
+  override send<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
+    // Nest refuses a missing pattern or data with its own error.
+    if (pattern === undefined || pattern === null || data === undefined || data === null) return super.send(pattern, data);
+    return new Observable<TResult>((observer) => this.publish(this.packetOf(pattern, data), this.createObserver(observer)));
+  }
+
+  /** Nest's `emit()` (hot: the notification goes whether or not anyone subscribes), without waiting for `connect()` either. */
+  override emit<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
+    if (pattern === undefined || pattern === null || data === undefined || data === null) return super.emit(pattern, data);
+    const emitted = connectable(defer(() => this.dispatchEvent<TResult>(this.packetOf(pattern, data))), {
+      connector: () => new Subject<TResult>(),
+      resetOnDisconnect: false,
+    });
+    emitted.connect();
+    return emitted;
+  }
+
+  /** The packet Nest's `send()`/`emit()` would hand over: through Nest 12's dispatch hook (`createPacket`) where there is one. */
+  private packetOf(pattern: unknown, data: unknown): ReadPacket {
+    const createPacket = (this as unknown as { createPacket?: (pattern: unknown, data: unknown) => ReadPacket }).createPacket;
+    return createPacket ? createPacket.call(this, pattern, data) : { pattern, data };
   }
 
   /** Nest's request path (`send()`): answers through `callback` with the same error objects `call()` rejects with. */

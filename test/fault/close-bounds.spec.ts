@@ -1,9 +1,9 @@
 import { Controller, type INestMicroservice } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { ClamatorClient, type ClamatorServer } from '../../lib/index.js';
+import { ClamatorClient } from '../../lib/index.js';
 import { startMicroservice } from '../utils/nest-apps.js';
 import { delay, OwnRedis, uniquePrefix, waitFor } from '../utils/redis.js';
-import { CallTraffic, describeSettled, forceDisconnect, pauseClients, settleWithin } from './fault-helpers.js';
+import { CallTraffic, describeSettled, pauseClients, settleWithin } from './fault-helpers.js';
 
 /**
  * close() of server and client (so app.close()) settles within shutdownGraceMs + 2 s whatever
@@ -45,7 +45,6 @@ const INJECT: Record<Fault, (redis: OwnRedis) => Promise<void>> = {
 describe('close() of server and client settles within shutdownGraceMs + 2 s whatever Redis does', () => {
   let redis: OwnRedis | undefined;
   let app: INestMicroservice | undefined;
-  let server: ClamatorServer | undefined;
   let client: ClamatorClient | undefined;
   let traffic: CallTraffic | undefined;
 
@@ -58,13 +57,10 @@ describe('close() of server and client settles within shutdownGraceMs + 2 s what
       }
       const closes = [app?.close(), client?.close(), traffic?.stop()];
       const settled = await settleWithin(Promise.allSettled(closes), 10_000);
-      if (settled.state === 'hung') {
-        forceDisconnect(server?.streams);
-        forceDisconnect(client?.streams);
-      }
+      if (settled.state === 'hung') throw new Error('close() did not settle in cleanup');
     } finally {
       await redis?.kill();
-      redis = app = server = client = traffic = undefined;
+      redis = app = client = traffic = undefined;
     }
   }, 40_000);
 
@@ -76,7 +72,7 @@ describe('close() of server and client settles within shutdownGraceMs + 2 s what
   ])('app.close() and client.close(), with a handler outliving the grace, settle in time when Redis %s', async (_, fault) => {
     redis = await OwnRedis.start();
     const keyPrefix = uniquePrefix('fault-close');
-    ({ app, server } = await startMicroservice([BoundsController], {
+    ({ app } = await startMicroservice([BoundsController], {
       keyPrefix,
       redisUrl: redis.url,
       blockMs: BLOCK_MS,

@@ -7,7 +7,7 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { ClamatorRpcError, type ClamatorStreamsService, ClamatorTimeoutError, ClamatorTransportError } from '../../lib/index.js';
+import { ClamatorRpcError, ClamatorTimeoutError, ClamatorTransportError } from '../../lib/index.js';
 import { TsProcess } from '../utils/child-process.js';
 
 export const FAULT_WORKER = 'test/e2e/fixtures/fault-worker.main.ts';
@@ -124,17 +124,6 @@ export function rejectionOf(settled: Settled<unknown>): Error {
 export function valueOf<T>(settled: Settled<T>): T {
   if (settled.state !== 'resolved') throw new Error(`expected the promise to resolve, but it ${describeSettled(settled)}`);
   return settled.value;
-}
-
-/**
- * Last resort of a cleanup whose close() did not settle: disconnects every connection the
- * endpoint's stream layer opened, so that no reconnect timer or socket outlives the test. Reaches
- * into private fields (best effort: fields the implementation does not have are skipped).
- */
-export function forceDisconnect(streams: ClamatorStreamsService | undefined): void {
-  const internals = streams as unknown as { connections?: { ownedCommand?: Redis; blocking?: Set<Redis> } } | undefined;
-  internals?.connections?.ownedCommand?.disconnect();
-  for (const connection of internals?.connections?.blocking ?? []) connection.disconnect();
 }
 
 /** Pauses every client of the Redis at `url` for `ms` (`CLIENT PAUSE ms ALL`), from a throwaway connection. */

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { ClamatorClient, type ClamatorServer, type ClamatorStatus } from '../../lib/index.js';
 import { startMicroservice } from '../utils/nest-apps.js';
 import { OwnRedis, uniquePrefix, waitFor } from '../utils/redis.js';
-import { forceDisconnect, settleWithin, valueOf } from './fault-helpers.js';
+import { settleWithin, valueOf } from './fault-helpers.js';
 
 /**
  * A Redis that lost its script cache (SCRIPT FLUSH, or a restart) must not hold replies back: with
@@ -33,10 +33,7 @@ describe('replies after Redis lost its script cache', () => {
     try {
       probe?.disconnect();
       const settled = await settleWithin(Promise.allSettled([client?.close(), app?.close()]), 15_000);
-      if (settled.state === 'hung') {
-        forceDisconnect(client?.streams);
-        forceDisconnect(server?.streams);
-      }
+      if (settled.state === 'hung') throw new Error('close() did not settle in cleanup');
     } finally {
       await redis?.kill();
       redis = app = server = client = probe = undefined;

@@ -1,11 +1,11 @@
 import { Controller, type INestMicroservice } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { ClamatorClient, type ClamatorServer, ClamatorTransportError } from '../../lib/index.js';
+import { ClamatorClient, ClamatorTransportError } from '../../lib/index.js';
 import { createMicroservice, startMicroservice } from '../utils/nest-apps.js';
 import { OwnRedis, uniquePrefix, waitFor } from '../utils/redis.js';
 import { freePort } from '../utils/redis-process.mjs';
-import { captureLogs, describeSettled, forceDisconnect, rejectionOf, settleWithin, valueOf } from './fault-helpers.js';
+import { captureLogs, describeSettled, rejectionOf, settleWithin, valueOf } from './fault-helpers.js';
 
 /** The connectTimeoutMs these tests give, and how long past it anything may take to settle (a noisy machine). */
 const CONNECT_TIMEOUT_MS = 1500;
@@ -21,10 +21,10 @@ class ReachController {
   }
 }
 
-/** Closes what a test opened; a close() that does not settle (today, on an unreachable Redis) is cut short. */
-async function release(close: () => Promise<void>, streams: ClamatorServer['streams'] | undefined): Promise<void> {
+/** Closes what a test opened, failing the test when the close does not settle. */
+async function release(close: () => Promise<void>): Promise<void> {
   const closed = await settleWithin(close(), 5000);
-  if (closed.state === 'hung') forceDisconnect(streams);
+  if (closed.state === 'hung') throw new Error('close() did not settle in cleanup');
 }
 
 describe('a client that never reached Redis', () => {
@@ -40,8 +40,8 @@ describe('a client that never reached Redis', () => {
 
   afterEach(async () => {
     try {
-      await Promise.all(clients.splice(0).map((c) => release(() => c.close(), c.streams)));
-      await Promise.all(apps.splice(0).map((app) => release(() => app.close(), undefined)));
+      await Promise.all(clients.splice(0).map((c) => release(() => c.close())));
+      await Promise.all(apps.splice(0).map((app) => release(() => app.close())));
     } finally {
       await Promise.all(redises.splice(0).map((redis) => redis.kill()));
     }
@@ -161,16 +161,15 @@ describe('a client that never reached Redis', () => {
 describe('a server that cannot reach Redis', () => {
   let redis: OwnRedis | undefined;
   let app: INestMicroservice | undefined;
-  let server: ClamatorServer | undefined;
   let client: ClamatorClient | undefined;
 
   afterEach(async () => {
     try {
-      if (client) await release(() => (client as ClamatorClient).close(), client.streams);
-      if (app) await release(() => (app as INestMicroservice).close(), server?.streams);
+      if (client) await release(() => (client as ClamatorClient).close());
+      if (app) await release(() => (app as INestMicroservice).close());
     } finally {
       await redis?.kill();
-      redis = app = server = client = undefined;
+      redis = app = client = undefined;
     }
   }, 30_000);
 
@@ -178,7 +177,7 @@ describe('a server that cannot reach Redis', () => {
     const port = await freePort();
     const logs = captureLogs();
     try {
-      ({ app, server } = await createMicroservice([ReachController], {
+      ({ app } = await createMicroservice([ReachController], {
         keyPrefix: uniquePrefix('fault-unreachable'),
         redisUrl: `redis://user:${PASSWORD}@127.0.0.1:${port}`,
         connectTimeoutMs: CONNECT_TIMEOUT_MS,
@@ -215,7 +214,7 @@ describe('a server that cannot reach Redis', () => {
   it('listen() waits for a Redis that comes up within connectTimeoutMs, then serves calls', async () => {
     redis = await OwnRedis.reserve();
     const keyPrefix = uniquePrefix('fault-late-redis');
-    ({ app, server } = await createMicroservice([ReachController], { keyPrefix, redisUrl: redis.url, connectTimeoutMs: 10_000 }));
+    ({ app } = await createMicroservice([ReachController], { keyPrefix, redisUrl: redis.url, connectTimeoutMs: 10_000 }));
     await app.init();
     const listening = settleWithin(app.listen(), 20_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
