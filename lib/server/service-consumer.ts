@@ -252,6 +252,8 @@ export class ServiceConsumer {
       this.logger.error(
         `Service "${this.settings.service}": entry ${entry.id} left pending for a retry: ${(error as Error).message}`,
       );
+      // Still unanswered: its next dead letter should still say why its reply was lost.
+      if (writeFailure !== undefined) this.writeFailed(entry.id, writeFailure);
     }
     this.active -= 1;
     // The entry is acknowledged in the write that follows; its claim needs no refresh from here on.
