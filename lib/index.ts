@@ -5,7 +5,7 @@
 export { ClamatorServer, type ClamatorServerEvents } from './server/clamator-server.js';
 export { type ClamatorServerOptions, type ResolvedServerOptions } from './server/clamator-server.options.js';
 export { ClamatorContext, type ClamatorContextArgs } from './server/clamator.context.js';
-export { ClamatorClient, type ClamatorCallOptions, type ClamatorClientEvents } from './client/clamator-client.js';
+export { ClamatorClient, type ClamatorCallOptions, type ClamatorClientEvents, type ClamatorNotifyOptions } from './client/clamator-client.js';
 export { type ClamatorClientOptions, type ResolvedClientOptions } from './client/clamator-client.options.js';
 export {
   ClamatorStreamsService,

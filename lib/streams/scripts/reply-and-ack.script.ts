@@ -19,18 +19,25 @@ export interface HandledEntryWrite {
 /** Most ids per XACK inside the script: Lua's `unpack` is bounded by its C stack (about 8000 values). */
 export const ACK_CHUNK = 500;
 
+/** How the script treats each entry of a command stream (one character each, in `ARGV`). */
+const NO_REPLY = 'n';
+const REPLY_THEN_ACK = 'r';
+const REPLY_ACK_ANYWAY = 'f';
+
 /**
  * Writes the replies of a batch of handled entries and acknowledges the entries, in one command.
  * Every reply goes in with `MAXLEN ~`, and each reply stream's expiry is refreshed after its first
  * stored reply of the batch. An entry is acknowledged only once its reply is stored: one whose reply
  * Redis refuses (out of memory, a reply key of another type) stays pending and is reported, unless
  * it is marked to be acknowledged regardless. Each write runs under `pcall`, so one failing key
- * neither stops the rest nor goes unreported.
+ * neither stops the rest nor goes unreported. When every reply went in (the usual case), the ids are
+ * acknowledged straight from `ARGV`, with no per-entry work.
  *
  * KEYS = the reply stream of each reply (repeats allowed), then each command stream to acknowledge on.
  * ARGV = reply MAXLEN, expiry in ms, number of replies n, the n envelopes, then per command stream:
- * its group, the number of entries, and per entry its id and its reply: 0 for none, i for reply i,
- * -i for reply i when the entry is acknowledged even if that reply fails.
+ * its group, its number of entries, one character per entry (`n` no reply, `r` acknowledged once
+ * its reply is stored, `f` acknowledged whatever becomes of its reply), and the entry ids. The
+ * replies are numbered in the order their entries come in that list.
  * Returns a flat list of failures, three items each: `reply`, entry id, error message (that entry's
  * reply was not stored) or `ack`, command stream, error message.
  */
@@ -39,12 +46,14 @@ export const REPLY_AND_ACK_SCRIPT = new RedisScript(
 local maxLen, ttlMs, replies = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local failed = {}
 local stored = {}
+local refused = false
 local refreshed = {}
 for i = 1, replies do
   local key = KEYS[i]
   local added = redis.pcall('XADD', key, 'MAXLEN', '~', maxLen, '*', '${FIELD_TYPE}', '${TYPE_RPC}', '${FIELD_ENVELOPE}', ARGV[3 + i])
   if type(added) == 'table' and added.err then
     stored[i] = added.err
+    refused = true
   else
     stored[i] = true
     if not refreshed[key] then
@@ -53,60 +62,87 @@ for i = 1, replies do
     end
   end
 end
-local at = 4 + replies
-for k = replies + 1, #KEYS do
-  local group, count = ARGV[at], tonumber(ARGV[at + 1])
-  local ids = {}
-  for j = at + 2, at + 2 * count, 2 do
-    local ref = tonumber(ARGV[j + 1])
-    local outcome = ref ~= 0 and stored[math.abs(ref)] or true
-    if outcome ~= true then
-      failed[#failed + 1] = 'reply'
-      failed[#failed + 1] = ARGV[j]
-      failed[#failed + 1] = outcome
-    end
-    if outcome == true or ref < 0 then ids[#ids + 1] = ARGV[j] end
-  end
-  for first = 1, #ids, ${ACK_CHUNK} do
-    local acked = redis.pcall('XACK', KEYS[k], group, unpack(ids, first, math.min(first + ${ACK_CHUNK - 1}, #ids)))
+local function ack(key, group, ids, first, last)
+  while first <= last do
+    local upto = math.min(first + ${ACK_CHUNK - 1}, last)
+    local acked = redis.pcall('XACK', key, group, unpack(ids, first, upto))
     if type(acked) == 'table' and acked.err then
       failed[#failed + 1] = 'ack'
-      failed[#failed + 1] = KEYS[k]
+      failed[#failed + 1] = key
       failed[#failed + 1] = acked.err
     end
+    first = upto + 1
   end
-  at = at + 2 + 2 * count
+end
+local at, reply = 4 + replies, 0
+for k = replies + 1, #KEYS do
+  local group, count, marks = ARGV[at], tonumber(ARGV[at + 1]), ARGV[at + 2]
+  local first = at + 3
+  if not refused then
+    ack(KEYS[k], group, ARGV, first, first + count - 1)
+  else
+    local ids = {}
+    for e = 1, count do
+      local id, mark = ARGV[first + e - 1], string.sub(marks, e, e)
+      local outcome = true
+      if mark ~= '${NO_REPLY}' then
+        reply = reply + 1
+        outcome = stored[reply]
+      end
+      if outcome ~= true then
+        failed[#failed + 1] = 'reply'
+        failed[#failed + 1] = id
+        failed[#failed + 1] = outcome
+      end
+      if outcome == true or mark == '${REPLY_ACK_ANYWAY}' then ids[#ids + 1] = id end
+    end
+    ack(KEYS[k], group, ids, 1, #ids)
+  end
+  at = first + count
 end
 return failed
 `,
   { keyCount: 0, argv: [1, 1000, 0] },
 );
 
+/** The writes of one command stream in a batch, in batch order. */
+interface StreamWrites {
+  readonly group: string;
+  readonly writes: HandledEntryWrite[];
+}
+
 /** The arguments of `REPLY_AND_ACK_SCRIPT` for a batch. */
 export function replyAndAckCall(batch: readonly HandledEntryWrite[], replyStreamMaxLen: number, replyStreamTtlMs: number): ScriptCall {
-  const replyKeys: string[] = [];
-  const envelopes: string[] = [];
-  const acks = new Map<string, { group: string; entries: Array<string | number> }>();
+  const byStream = new Map<string, StreamWrites>();
   for (const write of batch) {
-    let ref = 0;
-    if (write.replyTo !== undefined && write.envelope !== undefined) {
-      replyKeys.push(write.replyTo);
-      envelopes.push(write.envelope);
-      ref = write.ackWithoutReply ? -envelopes.length : envelopes.length;
-    }
-    const ack = acks.get(write.streamKey);
-    if (ack) ack.entries.push(write.entryId, ref);
-    else acks.set(write.streamKey, { group: write.group, entries: [write.entryId, ref] });
+    const stream = byStream.get(write.streamKey);
+    if (stream) stream.writes.push(write);
+    else byStream.set(write.streamKey, { group: write.group, writes: [write] });
   }
-  const argv: Array<string | number> = replyKeys;
-  for (const key of acks.keys()) argv.push(key);
+  // Replies are numbered in the order of their entries within the stream groups, as the script reads them.
+  const replyKeys: Array<string | number> = [];
+  const envelopes: string[] = [];
+  const perStream: Array<string | number> = [];
+  for (const { group, writes } of byStream.values()) {
+    let marks = '';
+    for (const write of writes) {
+      if (write.replyTo !== undefined && write.envelope !== undefined) {
+        replyKeys.push(write.replyTo);
+        envelopes.push(write.envelope);
+        marks += write.ackWithoutReply ? REPLY_ACK_ANYWAY : REPLY_THEN_ACK;
+      } else {
+        marks += NO_REPLY;
+      }
+    }
+    perStream.push(group, writes.length, marks);
+    for (const write of writes) perStream.push(write.entryId);
+  }
+  const argv = replyKeys;
+  for (const key of byStream.keys()) argv.push(key);
   const keyCount = argv.length;
   argv.push(replyStreamMaxLen, replyStreamTtlMs, envelopes.length);
   for (const envelope of envelopes) argv.push(envelope);
-  for (const { group, entries } of acks.values()) {
-    argv.push(group, entries.length / 2);
-    for (const item of entries) argv.push(item);
-  }
+  for (const item of perStream) argv.push(item);
   return { keyCount, argv };
 }
 

@@ -13,38 +13,39 @@ const write = (streamKey: string, entryId: string, replyTo?: string, envelope?: 
 });
 
 describe('replyAndAckCall', () => {
-  it('declares every reply stream, then every command stream, as keys', () => {
+  it('declares every reply stream, in the order of their entries grouped by command stream, then every command stream, as keys', () => {
     const call = replyAndAckCall(
-      [write('p:cmds:a', '1-0', 'p:replies:x', '{"r":1}'), write('p:cmds:b', '2-0'), write('p:cmds:a', '3-0', 'p:replies:x', '{"r":3}')],
+      [write('p:cmds:a', '1-0', 'p:replies:x', '{"r":1}'), write('p:cmds:b', '2-0', 'p:replies:z', '{"r":2}'), write('p:cmds:a', '3-0', 'p:replies:y', '{"r":3}')],
       1024,
       600_000,
     );
-    expect(call.keyCount).toBe(4);
-    expect(call.argv.slice(0, 4)).toEqual(['p:replies:x', 'p:replies:x', 'p:cmds:a', 'p:cmds:b']);
+    expect(call.keyCount).toBe(5);
+    expect(call.argv.slice(0, 5)).toEqual(['p:replies:x', 'p:replies:y', 'p:replies:z', 'p:cmds:a', 'p:cmds:b']);
   });
 
-  it('passes MAXLEN, expiry and the envelopes in reply order, then each group with its entries and the reply each waits for', () => {
+  it('passes MAXLEN, expiry and the envelopes in that order, then each group with its entry count, one mark per entry and the ids', () => {
     const call = replyAndAckCall(
       [write('p:cmds:a', '1-0', 'p:replies:x', '{"r":1}'), write('p:cmds:b', '2-0'), write('p:cmds:a', '3-0', 'p:replies:y', '{"r":3}')],
       1024,
       600_000,
     );
-    expect(call.argv.slice(call.keyCount)).toEqual([1024, 600_000, 2, '{"r":1}', '{"r":3}', 'a', 2, '1-0', 1, '3-0', 2, 'b', 1, '2-0', 0]);
+    expect(call.argv.slice(call.keyCount)).toEqual([1024, 600_000, 2, '{"r":1}', '{"r":3}', 'a', 2, 'rr', '1-0', '3-0', 'b', 1, 'n', '2-0']);
   });
 
-  it('marks an entry acknowledged whatever becomes of its reply with the negative reply number', () => {
+  it('marks an entry acknowledged whatever becomes of its reply with f', () => {
     const call = replyAndAckCall([write('p:cmds:a', '1-0', 'p:replies:x', '{"r":1}', true), write('p:cmds:a', '2-0', 'p:replies:x', '{"r":2}')], 10, 1000);
-    expect(call.argv.slice(call.keyCount)).toEqual([10, 1000, 2, '{"r":1}', '{"r":2}', 'a', 2, '1-0', -1, '2-0', 2]);
+    expect(call.argv.slice(call.keyCount)).toEqual([10, 1000, 2, '{"r":1}', '{"r":2}', 'a', 2, 'fr', '1-0', '2-0']);
   });
 
   it('acknowledges entries without a reply (notifications) with no reply key', () => {
     const call = replyAndAckCall([write('p:cmds:a', '1-0'), write('p:cmds:a', '1-1')], 10, 1000);
-    expect(call).toEqual({ keyCount: 1, argv: ['p:cmds:a', 10, 1000, 0, 'a', 2, '1-0', 0, '1-1', 0] });
+    expect(call).toEqual({ keyCount: 1, argv: ['p:cmds:a', 10, 1000, 0, 'a', 2, 'nn', '1-0', '1-1'] });
   });
 
   it('acknowledges in chunks the script can unpack', () => {
     expect(ACK_CHUNK).toBeLessThanOrEqual(1000);
     expect(REPLY_AND_ACK_SCRIPT.source).toContain(`first + ${ACK_CHUNK - 1}`);
+    expect(REPLY_AND_ACK_SCRIPT.source).toContain('unpack(ids, first, upto)');
   });
 });
 
