@@ -30,6 +30,7 @@ export const DEFAULTS = {
   deadConsumerIdleMs: 10 * 60_000,
   maintenanceIntervalMs: 5_000,
   connectTimeoutMs: 10_000,
+  staleSubscriptionMs: 60 * 60_000,
   /** Reply streams expire this long after the last reply written to them (improvement 6). */
   replyStreamTtlMs: 10 * 60_000,
 } as const;

@@ -1,3 +1,5 @@
+const SUBSCRIPTION_GROUP_PREFIX = 'subscription:';
+
 /**
  * Every Redis key and group name the transport uses, derived from one literal `keyPrefix`.
  * The prefix is never parsed: any string works.
@@ -32,6 +34,20 @@ export class ClamatorKeys {
   /** `<service>:<serverInstanceId>`: one server's consumer in a service's group. */
   consumer(service: string, serverInstanceId: string): string {
     return `${service}:${serverInstanceId}`;
+  }
+
+  /**
+   * `subscription:<name>`: the consumer group of a subscription on a service's command stream. A
+   * service's own group is named after the service, whose names cannot hold a `:`, so the two
+   * never collide, and the peers, which read only the group named after the service, never see it.
+   */
+  subscriptionGroup(subscription: string): string {
+    return `${SUBSCRIPTION_GROUP_PREFIX}${subscription}`;
+  }
+
+  /** True for the name of a subscription's consumer group. */
+  isSubscriptionGroup(group: string): boolean {
+    return group.startsWith(SUBSCRIPTION_GROUP_PREFIX);
   }
 
   /** True when `key` is a reply stream under this prefix, the only keys a server replies to. */

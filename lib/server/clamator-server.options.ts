@@ -57,6 +57,13 @@ export interface ClamatorServerOptions extends ClamatorConnectionOptions {
    * the process. Default: 10000.
    */
   connectTimeoutMs?: number;
+  /**
+   * A subscription (`@EventPattern(..., { subscription })`) none of whose readers has been active for
+   * this long, and whose last read entry is that old too, is stale: it no longer holds back the
+   * trimming of the service's command stream (the notifications it has not read may then be trimmed
+   * away), and a warning names it once. Default: 3600000 (1 h).
+   */
+  staleSubscriptionMs?: number;
 }
 
 /** Every option of `ClamatorServerOptions`, for refusing unknown ones; the type checker fails when one is missing. */
@@ -74,6 +81,7 @@ export const SERVER_OPTION_NAMES = {
   deadConsumerIdleMs: true,
   maintenanceIntervalMs: true,
   connectTimeoutMs: true,
+  staleSubscriptionMs: true,
 } as const satisfies Record<keyof ClamatorServerOptions, true>;
 
 /** Server options after defaults and validation. */
@@ -90,6 +98,7 @@ export interface ResolvedServerOptions extends ResolvedConnectionOptions {
   readonly deadConsumerIdleMs: number;
   readonly maintenanceIntervalMs: number;
   readonly connectTimeoutMs: number;
+  readonly staleSubscriptionMs: number;
 }
 
 /** Merges server options with the defaults and validates them once; throws naming the invalid option. */
@@ -116,5 +125,6 @@ export function resolveServerOptions(options: ClamatorServerOptions): ResolvedSe
     deadConsumerIdleMs: rules.integer('deadConsumerIdleMs', options.deadConsumerIdleMs, DEFAULTS.deadConsumerIdleMs, Math.max(10 * blockMs, 1000), Number.MAX_SAFE_INTEGER, ms),
     maintenanceIntervalMs: rules.integer('maintenanceIntervalMs', options.maintenanceIntervalMs, DEFAULTS.maintenanceIntervalMs, 100, Number.MAX_SAFE_INTEGER, ms),
     connectTimeoutMs: rules.integer('connectTimeoutMs', options.connectTimeoutMs, DEFAULTS.connectTimeoutMs, 1, 2_147_483_647, ms),
+    staleSubscriptionMs: rules.integer('staleSubscriptionMs', options.staleSubscriptionMs, DEFAULTS.staleSubscriptionMs, 1000, Number.MAX_SAFE_INTEGER, ms),
   };
 }

@@ -8,7 +8,8 @@ import { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
 import type { ClamatorConnectionEvents, ClamatorStatus } from '../streams/connections/connection-status.js';
 import { type ClamatorServerOptions, type ResolvedServerOptions, resolveServerOptions } from './clamator-server.options.js';
 import { EntryProcessor } from './entry-processor.js';
-import { buildRoutes } from './handler-routes.js';
+import { buildRoutes, type RouteGroup } from './handler-routes.js';
+import { SubscriptionProcessor } from './subscription-processor.js';
 import { ServiceConsumer } from './service-consumer.js';
 
 /** Events of the command connection that `ClamatorServer.on()` can listen to. */
@@ -79,45 +80,61 @@ export class ClamatorServer
     this.lifecycle = 'starting';
     const routes = buildRoutes(this.getHandlers());
     try {
-      await this.createGroups([...routes.keys()]);
+      await this.createGroups(routes.groups);
     } catch (error) {
       await this.close();
       throw error;
     }
     if (this.closeSignal.signal.aborted) throw new ClamatorTransportError('ClamatorServer: closed while listen() was starting.');
     this.unwatchConnection = this.streams.watchConnectionState((state) => this._status$.next(state));
-    const { instanceId, handlerTimeoutMs, maxEnvelopeBytes } = this.options;
-    for (const [service, handlers] of routes) {
-      const consumer = this.streams.keys.consumer(service, instanceId);
-      const processor = new EntryProcessor(service, consumer, handlers, this.streams.keys, this.logger, {
-        handlerTimeoutMs,
-        maxEnvelopeBytes,
-      }, (entryId, field) => this.streams.rawField(service, entryId, field));
-      const worker = new ServiceConsumer(
-        { ...this.options, service, consumer },
-        this.streams,
-        processor,
-        this.logger,
-        (state) => this._status$.next(state),
-      );
-      this.consumers.push(worker);
-    }
-    const byStream = new Map(this.consumers.map((worker) => [this.streams.keys.commandStream(worker.service), worker]));
+    for (const route of routes.groups) this.consumers.push(this.consumerFor(route));
+    const byGroup = new Map(this.consumers.map((worker) => [`${this.streams.keys.commandStream(worker.service)}\n${worker.group}`, worker]));
     this.streams.onUnstoredWrites((writes, reason) => {
-      for (const write of writes) if (!write.ackWithoutReply) byStream.get(write.streamKey)?.writeFailed(write.entryId, reason);
+      for (const write of writes) {
+        if (!write.ackWithoutReply) byGroup.get(`${write.streamKey}\n${write.group}`)?.writeFailed(write.entryId, reason);
+      }
     });
     for (const worker of this.consumers) worker.start();
     if (this.lifecycle === 'starting') this.lifecycle = 'listening';
-    if (routes.size === 0) this.logger.warn('No @MessagePattern or @EventPattern handlers: nothing to serve.');
+    if (routes.groups.length === 0) this.logger.warn('No @MessagePattern or @EventPattern handlers: nothing to serve.');
+    for (const [service, methods] of routes.eventOnlyServices) this.warnEventOnly(service, methods);
     this._status$.next('connected');
+  }
+
+  /** The consumer of one group: the service's own, answering as the service, or a subscription's, hearing its notifications. */
+  private consumerFor({ service, subscription, handlers }: RouteGroup): ServiceConsumer {
+    const { keys } = this.streams;
+    const { instanceId, handlerTimeoutMs, maxEnvelopeBytes } = this.options;
+    const limits = { handlerTimeoutMs, maxEnvelopeBytes };
+    const own = subscription === undefined;
+    const group = own ? keys.group(service) : keys.subscriptionGroup(subscription);
+    const consumer = keys.consumer(own ? service : subscription, instanceId);
+    const processor = own
+      ? new EntryProcessor(service, consumer, handlers, keys, this.logger, limits, (entryId, field) => this.streams.rawField(service, entryId, field))
+      : new SubscriptionProcessor(service, subscription, consumer, handlers, this.logger, limits);
+    return new ServiceConsumer({ ...this.options, service, group, subscription, consumer }, this.streams, processor, this.logger, (state) =>
+      this._status$.next(state),
+    );
+  }
+
+  /** The trap of Nest's other transports: an `@EventPattern` alone makes this server one of the service's own servers. */
+  private warnEventOnly(service: string, methods: string[]): void {
+    const first = `${service}.${methods[0]}`;
+    this.logger.warn(
+      `Service "${service}": this server has only @EventPattern handlers for it (${methods.map((m) => `${service}.${m}`).join(', ')}), ` +
+        `so it joins the service's own consumer group "${service}" and competes for all its entries: requests to its other ` +
+        `methods are answered -32601 here, and each notification reaches only one of the service's servers. To hear these ` +
+        `notifications alongside the service, subscribe: @EventPattern('${first}', { subscription: '<name>' }). If the ` +
+        `service's API is notifications only, add { compete: true } to silence this warning.`,
+    );
   }
 
   /**
    * Waits for Redis to answer, logging the first connection error at once, then creates the
-   * consumer group of each service; all within `connectTimeoutMs`, or fails naming the endpoint and
+   * consumer group of each service and subscription; all within `connectTimeoutMs`, or fails naming the endpoint and
    * the cause, so that a process that cannot reach Redis fails fast and its supervisor restarts it.
    */
-  private async createGroups(services: string[]): Promise<void> {
+  private async createGroups(groups: readonly RouteGroup[]): Promise<void> {
     const { connectTimeoutMs } = this.options;
     const startedAt = Date.now();
     await this.streams.whenReady({
@@ -129,7 +146,14 @@ export class ClamatorServer
             `retrying with backoff for up to ${connectTimeoutMs} ms (connectTimeoutMs).`,
         ),
     });
-    const created = Promise.all(services.map((service) => this.streams.ensureGroup(service)));
+    // A subscription hears what is written from its creation on; the service's own group starts at the beginning.
+    const created = Promise.all(
+      groups.map(({ service, subscription }) =>
+        subscription === undefined
+          ? this.streams.ensureGroup(service)
+          : this.streams.ensureGroup(service, '$', this.streams.keys.subscriptionGroup(subscription)),
+      ),
+    );
     const remainingMs = Math.max(connectTimeoutMs - (Date.now() - startedAt), 100);
     if (!(await settlesWithin(created, remainingMs))) {
       created.catch(() => undefined);

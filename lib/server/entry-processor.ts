@@ -1,6 +1,4 @@
 import type { LoggerService } from '@nestjs/common';
-import type { MessageHandler } from '@nestjs/microservices';
-import { isObservable, lastValueFrom } from 'rxjs';
 import { RateLimitedLog } from '../logging/rate-limited-log.js';
 import { FIELD_ENVELOPE, FIELD_REPLY_TO } from '../protocol/constants.js';
 import { decodeInbound, encodeError, encodeResult, type InboundEntry, type JsonRpcId } from '../protocol/envelopes.js';
@@ -9,6 +7,7 @@ import type { ClamatorKeys } from '../protocol/keys.js';
 import { fieldValue, type StreamEntry } from '../streams/stream-replies.js';
 import { ClamatorContext } from './clamator.context.js';
 import type { ServiceHandlers } from './handler-routes.js';
+import { type EntryLimits, HandlerTimeout, invokeHandler } from './handler-invocation.js';
 
 /**
  * Reads the raw bytes of a field of one entry of the service's command stream; `undefined` when
@@ -29,16 +28,12 @@ const NO_REPLY: EntryOutcome = {};
 /** What ioredis puts in place of bytes that are not valid UTF-8 when it decodes a field value. */
 const REPLACEMENT_CHARACTER = '\uFFFD';
 
-/** Limits applied to every entry. */
-export interface EntryLimits {
-  /** 0 = no deadline. */
-  readonly handlerTimeoutMs: number;
-  readonly maxEnvelopeBytes: number;
-}
-
-/** Raised when a handler outlives `handlerTimeoutMs`. */
-class HandlerTimeout {
-  constructor(readonly timeoutMs: number) {}
+/** How a consumer turns entries into what to write: a service's own processor or a subscription's. */
+export interface EntryHandling {
+  /** Runs the entry; never throws for a bad entry (but may reject when Redis fails, leaving it pending). */
+  process(entry: StreamEntry, deliveryCount: number): Promise<EntryOutcome>;
+  /** The outcome for an entry that will not be run (dead-lettered). */
+  refuse(entry: StreamEntry, reason: string, detail?: Record<string, unknown>): EntryOutcome;
 }
 
 /** A string id, or an integer literal of any length: one followed by a fraction or an exponent is no integer id. */
@@ -59,20 +54,12 @@ function sniffId(raw: string): { id: JsonRpcId | null; idJson?: string } {
   }
 }
 
-/** Runs a Nest handler and settles on its value: a plain value, a Promise, or an Observable's last value. */
-async function invokeHandler(handler: MessageHandler, params: unknown, context: ClamatorContext): Promise<unknown> {
-  let result: unknown = handler(params, context);
-  if (result instanceof Promise) result = await result;
-  if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
-  return result;
-}
-
 /**
  * Turns one command-stream entry into its outcome: decodes and checks the envelope, runs the
  * handler, and encodes the reply. Never throws; every failure becomes the JSON-RPC error reply the
  * caller is owed, or a log line when there is nobody to reply to.
  */
-export class EntryProcessor {
+export class EntryProcessor implements EntryHandling {
   /** Notifications are written by any peer, as often as it likes: their failures are logged at a bounded rate. */
   private readonly notificationLog: RateLimitedLog;
 
@@ -179,7 +166,7 @@ export class EntryProcessor {
       this.service, method, id, entry.id, deliveryCount, expectsReply ? replyTo : null, this.consumer,
     ]);
     try {
-      const result = await this.withDeadline(invokeHandler(handler, params, context));
+      const result = await invokeHandler(handler, params, context, this.limits.handlerTimeoutMs);
       if (!expectsReply) return NO_REPLY;
       return { replyTo, envelope: encodeResult(id, handler.isEventHandler ? null : result, idJson) };
     } catch (error) {
@@ -199,13 +186,4 @@ export class EntryProcessor {
     }
   }
 
-  private withDeadline<T>(work: Promise<T>): Promise<T> {
-    const timeoutMs = this.limits.handlerTimeoutMs;
-    if (timeoutMs === 0) return work;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new HandlerTimeout(timeoutMs)), timeoutMs);
-    });
-    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-  }
 }

@@ -5,11 +5,15 @@ import { backoffDelayMs, sleep } from '../streams/connections/backoff.js';
 import { settlesWithin } from '../streams/connections/bounded-wait.js';
 import type { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
 import type { StreamEntry } from '../streams/stream-replies.js';
-import type { EntryOutcome, EntryProcessor } from './entry-processor.js';
+import type { EntryHandling, EntryOutcome } from './entry-processor.js';
 
 /** How one service's consumer reads and runs its entries. */
 export interface ServiceConsumerSettings {
   readonly service: string;
+  /** The consumer group read: the service's own, or a subscription's. */
+  readonly group: string;
+  /** The subscription the group reads for; `undefined` for the service's own group. */
+  readonly subscription?: string;
   readonly consumer: string;
   readonly concurrency: number;
   readonly readCount: number;
@@ -17,6 +21,7 @@ export interface ServiceConsumerSettings {
   readonly consumerClaimIdleMs: number;
   readonly maxDeliveries: number;
   readonly deadConsumerIdleMs: number;
+  readonly staleSubscriptionMs: number;
   readonly maintenanceIntervalMs: number;
 }
 
@@ -67,17 +72,25 @@ export class ServiceConsumer {
   private reclaimCursor = '0-0';
   private reclaiming = false;
   private batchSize: number;
+  /** How log lines name this consumer's service (and subscription). */
+  private readonly label: string;
+  /** Stale subscription groups reported already, so that each is reported once. */
+  private readonly reportedStale = new Set<string>();
   /** Entries left pending because their reply could not be stored, with Redis's reason (newest last). */
   private readonly writeFailures = new Map<string, string>();
 
   constructor(
     private readonly settings: ServiceConsumerSettings,
     private readonly streams: ClamatorStreamsService,
-    private readonly processor: EntryProcessor,
+    private readonly processor: EntryHandling,
     private readonly logger: LoggerService,
     private readonly onConnectionState: ConnectionStateListener,
   ) {
     this.batchSize = settings.readCount;
+    this.label =
+      settings.subscription === undefined
+        ? `Service "${settings.service}"`
+        : `Subscription "${settings.subscription}" of service "${settings.service}"`;
   }
 
   /** The service whose command stream this consumer reads. */
@@ -85,9 +98,15 @@ export class ServiceConsumer {
     return this.settings.service;
   }
 
+  /** The consumer group it reads in. */
+  get group(): string {
+    return this.settings.group;
+  }
+
   /** Starts reading (the group exists: the server created it), reclaiming and refreshing claims. */
   start(): void {
-    const connection = this.streams.openBlockingConnection(`read:${this.settings.service}`);
+    const { service, subscription } = this.settings;
+    const connection = this.streams.openBlockingConnection(subscription === undefined ? `read:${service}` : `read:${service}:${subscription}`);
     this.readConnection = connection;
     // The id changes with every reconnect; stop() uses it to end a blocked read cleanly.
     connection.on('ready', () => {
@@ -138,7 +157,7 @@ export class ServiceConsumer {
     const finished = await settlesWithin(this.whenIdle(), graceMs);
     if (!finished) {
       this.logger.warn(
-        `Service "${this.settings.service}": ${this.load} entries still unfinished after shutdownGraceMs (${graceMs} ms); ` +
+        `${this.label}: ${this.load} entries still unfinished after shutdownGraceMs (${graceMs} ms); ` +
           'they stay pending and will be reclaimed by another server.',
       );
     }
@@ -184,7 +203,7 @@ export class ServiceConsumer {
         continue;
       }
       try {
-        const entries = await this.streams.readGroup(connection, service, consumer, this.batchSize, blockMs);
+        const entries = await this.streams.readGroup(connection, service, consumer, this.batchSize, blockMs, this.settings.group);
         if (failures > 0) this.onConnectionState('connected');
         failures = 0;
         this.batchSize = entries.length === this.batchSize ? Math.min(this.batchSize * 2, maxBatch) : readCount;
@@ -210,12 +229,12 @@ export class ServiceConsumer {
 
   private async recoverFromReadError(error: Error, failures: number): Promise<void> {
     if (error.message.startsWith('NOGROUP')) {
-      this.logger.warn(`Service "${this.settings.service}": consumer group missing, creating it again.`);
-      await this.streams.ensureGroup(this.settings.service, '0').catch(() => undefined);
+      this.logger.warn(`${this.label}: consumer group missing, creating it again.`);
+      await this.streams.ensureGroup(this.settings.service, '0', this.settings.group).catch(() => undefined);
       return;
     }
     if (failures === 1) {
-      this.logger.error(`Service "${this.settings.service}": read failed (${error.message}); retrying with backoff.`);
+      this.logger.error(`${this.label}: read failed (${error.message}); retrying with backoff.`);
       this.onConnectionState('reconnecting');
     }
     await sleep(backoffDelayMs(failures), this.stop$.signal);
@@ -250,7 +269,7 @@ export class ServiceConsumer {
       }
     } catch (error) {
       this.logger.error(
-        `Service "${this.settings.service}": entry ${entry.id} left pending for a retry: ${(error as Error).message}`,
+        `${this.label}: entry ${entry.id} left pending for a retry: ${(error as Error).message}`,
       );
       // Still unanswered: its next dead letter should still say why its reply was lost.
       if (writeFailure !== undefined) this.writeFailed(entry.id, writeFailure);
@@ -260,7 +279,7 @@ export class ServiceConsumer {
     this.held.delete(entry.id);
     if (outcome && !this.abandoned) {
       // A dead-lettered entry is acknowledged even if its error reply cannot be stored: its copy is kept.
-      this.streams.replyAndAck(this.settings.service, entry.id, outcome.replyTo, outcome.envelope, deadLettered);
+      this.streams.replyAndAck(this.settings.service, entry.id, outcome.replyTo, outcome.envelope, deadLettered, this.settings.group);
     }
     this.pump();
     if (this.wakeReader && this.room >= this.batchSize) this.wakeReader();
@@ -272,7 +291,10 @@ export class ServiceConsumer {
    * its caller. When the copy cannot be written the entry stays pending (no outcome is acknowledged).
    */
   private async deadLetter(entry: StreamEntry, deliveryCount: number, writeFailure: string | undefined): Promise<EntryOutcome> {
-    const delivered = `delivered ${deliveryCount} times, more than maxDeliveries (${this.settings.maxDeliveries})`;
+    const { subscription, maxDeliveries } = this.settings;
+    const delivered =
+      (subscription === undefined ? '' : `subscription "${subscription}": `) +
+      `delivered ${deliveryCount} times, more than maxDeliveries (${maxDeliveries})`;
     const reason = writeFailure ? `${delivered}; the last reply could not be stored: ${writeFailure}` : delivered;
     await this.keepAsDeadLetter(entry, reason, deliveryCount);
     return this.processor.refuse(entry, reason, { deliveryCount });
@@ -288,20 +310,31 @@ export class ServiceConsumer {
   private async keepAsDeadLetter(entry: StreamEntry, reason: string, deliveryCount: number): Promise<void> {
     const { service } = this.settings;
     await this.streams.deadLetter(service, entry, reason, deliveryCount);
-    this.logger.error(`Service "${service}": entry ${entry.id}: ${reason}; moved to ${this.streams.keys.deadLetterStream(service)}.`);
+    this.logger.error(`${this.label}: entry ${entry.id}: ${reason}; moved to ${this.streams.keys.deadLetterStream(service)}.`);
   }
 
   /** Trims acknowledged entries and removes consumers of servers that are gone. */
   private async maintain(): Promise<void> {
     if (this.stopping) return;
-    const { service, consumer, deadConsumerIdleMs } = this.settings;
+    const { service, consumer, group, deadConsumerIdleMs, staleSubscriptionMs } = this.settings;
     try {
-      await this.streams.trimAcknowledged(service);
-      const removed = await this.streams.removeIdleConsumers(service, deadConsumerIdleMs, consumer);
-      if (removed.length > 0) this.logger.log(`Service "${service}": removed idle consumers ${removed.join(', ')}.`);
+      await this.streams.trimAcknowledged(service, { staleSubscriptionMs, onStale: (stale) => this.reportStale(stale) });
+      const removed = await this.streams.removeIdleConsumers(service, deadConsumerIdleMs, consumer, group);
+      if (removed.length > 0) this.logger.log(`${this.label}: removed idle consumers ${removed.join(', ')}.`);
     } catch (error) {
-      if (!this.stopping) this.logger.warn(`Service "${service}": maintenance failed: ${(error as Error).message}`);
+      if (!this.stopping) this.logger.warn(`${this.label}: maintenance failed: ${(error as Error).message}`);
     }
+  }
+
+  /** Says once that a subscription group nobody reads for any more no longer holds the stream back. */
+  private reportStale(group: string): void {
+    if (this.reportedStale.has(group)) return;
+    this.reportedStale.add(group);
+    this.logger.warn(
+      `Service "${this.settings.service}": consumer group "${group}" has had no active reader for more than ` +
+        `staleSubscriptionMs (${this.settings.staleSubscriptionMs} ms); it no longer holds back trimming of the stream, ` +
+        'and notifications it has not read may be trimmed away.',
+    );
   }
 
   private whenIdle(): Promise<void> {
@@ -324,20 +357,20 @@ export class ServiceConsumer {
       const room = this.room;
       if (room <= 0) return;
       const claimed = await this.streams.autoClaim(
-        service, consumer, consumerClaimIdleMs, this.reclaimCursor, Math.min(room, DEFAULTS.autoClaimCount),
+        service, consumer, consumerClaimIdleMs, this.reclaimCursor, Math.min(room, DEFAULTS.autoClaimCount), this.settings.group,
       );
       this.reclaimCursor = claimed.cursor;
       if (claimed.deletedIds.length > 0) {
-        this.logger.warn(`Service "${service}": entries ${claimed.deletedIds.join(', ')} were deleted while pending; acknowledged.`);
-        await this.streams.ack(service, claimed.deletedIds);
+        this.logger.warn(`${this.label}: entries ${claimed.deletedIds.join(', ')} were deleted while pending; acknowledged.`);
+        await this.streams.ack(service, claimed.deletedIds, this.settings.group);
       }
       const fresh = claimed.entries.filter((entry) => !this.held.has(entry.id));
       if (fresh.length === 0 || this.stopping) return;
       const counts = await this.deliveryCounts(fresh);
-      this.logger.warn(`Service "${service}": reclaimed ${fresh.length} entries left by another consumer.`);
+      this.logger.warn(`${this.label}: reclaimed ${fresh.length} entries left by another consumer.`);
       for (const entry of fresh) this.enqueue(entry, counts.get(entry.id) ?? 2);
     } catch (error) {
-      if (!this.stopping) this.logger.error(`Service "${service}": reclaim pass failed: ${(error as Error).message}`);
+      if (!this.stopping) this.logger.error(`${this.label}: reclaim pass failed: ${(error as Error).message}`);
     } finally {
       this.reclaiming = false;
     }
@@ -345,7 +378,9 @@ export class ServiceConsumer {
 
   private async deliveryCounts(entries: StreamEntry[]): Promise<Map<string, number>> {
     const { service, consumer } = this.settings;
-    const pending = await this.streams.pending(service, entries[0].id, entries[entries.length - 1].id, entries.length * 2, consumer);
+    const pending = await this.streams.pending(
+      service, entries[0].id, entries[entries.length - 1].id, entries.length * 2, consumer, this.settings.group,
+    );
     return new Map(pending.map((info) => [info.id, info.deliveryCount]));
   }
 
@@ -359,9 +394,9 @@ export class ServiceConsumer {
     const now = Date.now();
     for (const id of stale) if (this.held.has(id)) this.held.set(id, now);
     try {
-      await this.streams.refreshClaims(this.settings.service, this.settings.consumer, stale);
+      await this.streams.refreshClaims(this.settings.service, this.settings.consumer, stale, this.settings.group);
     } catch (error) {
-      this.logger.error(`Service "${this.settings.service}": could not refresh claims: ${(error as Error).message}`);
+      this.logger.error(`${this.label}: could not refresh claims: ${(error as Error).message}`);
     }
   }
 }

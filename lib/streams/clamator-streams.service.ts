@@ -11,7 +11,7 @@ import { RedisConnections } from './connections/redis-connections.js';
 import { describeRedisEndpoint, type ReadinessWait, waitUntilReady } from './connections/redis-readiness.js';
 import { ScriptSupport } from './scripts/redis-script.js';
 import { ScriptLoader } from './scripts/script-loader.js';
-import { trimAcknowledgedEntries } from './acknowledged-trim.js';
+import { type StaleSubscriptions, trimAcknowledgedEntries } from './acknowledged-trim.js';
 import { REPLY_AND_ACK_SCRIPT } from './scripts/reply-and-ack.script.js';
 import { REMOVE_IDLE_CONSUMER_SCRIPT } from './scripts/remove-idle-consumer.script.js';
 import {
@@ -167,18 +167,23 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    * server existed (or after Redis restarted empty) are served; a group that exists, made by
    * whichever peer came first, keeps its own start.
    */
-  async ensureGroup(service: string, startId: '$' | '0' = '0'): Promise<void> {
+  async ensureGroup(service: string, startId: '$' | '0' = '0', group = this.keys.group(service)): Promise<void> {
     try {
-      await this.connection.xgroup('CREATE', this.keys.commandStream(service), this.keys.group(service), startId, 'MKSTREAM');
+      await this.connection.xgroup('CREATE', this.keys.commandStream(service), group, startId, 'MKSTREAM');
     } catch (error) {
       if (!isBusyGroup(error)) throw error;
     }
   }
 
-  /** Reads new entries for `consumer` (`XREADGROUP ... >`), waiting up to `blockMs` on `connection`. */
-  async readGroup(connection: Redis, service: string, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+  /**
+   * Reads new entries for `consumer` of `group` (the service's own by default) (`XREADGROUP ... >`),
+   * waiting up to `blockMs` on `connection`.
+   */
+  async readGroup(
+    connection: Redis, service: string, consumer: string, count: number, blockMs: number, group = this.keys.group(service),
+  ): Promise<StreamEntry[]> {
     const args = [
-      'GROUP', this.keys.group(service), consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.commandStream(service), '>',
+      'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.commandStream(service), '>',
     ] as const;
     // Replies and acknowledgements waiting to go out travel with the read, in one write.
     const reply =
@@ -235,21 +240,23 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    * acknowledges. An entry whose reply Redis refuses stays pending (the `onUnstoredWrites` listener
    * hears of it), unless `ackWithoutReply` is set. `flushWrites()` resolves once everything queued was sent.
    */
-  replyAndAck(service: string, entryId: string, replyTo?: string, envelope?: string, ackWithoutReply = false): void {
-    this.writer.write(this.keys.commandStream(service), this.keys.group(service), entryId, replyTo, envelope, ackWithoutReply);
+  replyAndAck(
+    service: string, entryId: string, replyTo?: string, envelope?: string, ackWithoutReply = false, group = this.keys.group(service),
+  ): void {
+    this.writer.write(this.keys.commandStream(service), group, entryId, replyTo, envelope, ackWithoutReply);
   }
 
-  /** Acknowledges entries at once (outside the batch). */
-  async ack(service: string, entryIds: readonly string[]): Promise<number> {
+  /** Acknowledges entries at once (outside the batch), in `group` (the service's own by default). */
+  async ack(service: string, entryIds: readonly string[], group = this.keys.group(service)): Promise<number> {
     if (entryIds.length === 0) return 0;
-    return this.connection.xack(this.keys.commandStream(service), this.keys.group(service), ...entryIds);
+    return this.connection.xack(this.keys.commandStream(service), group, ...entryIds);
   }
 
-  /** Takes over entries idle longer than `minIdleMs` (`XAUTOCLAIM`), starting at `cursor`. */
-  async autoClaim(service: string, consumer: string, minIdleMs: number, cursor: string, count: number): Promise<AutoClaimResult> {
-    const reply = await this.connection.xautoclaim(
-      this.keys.commandStream(service), this.keys.group(service), consumer, minIdleMs, cursor, 'COUNT', count,
-    );
+  /** Takes over entries of `group` idle longer than `minIdleMs` (`XAUTOCLAIM`), starting at `cursor`. */
+  async autoClaim(
+    service: string, consumer: string, minIdleMs: number, cursor: string, count: number, group = this.keys.group(service),
+  ): Promise<AutoClaimResult> {
+    const reply = await this.connection.xautoclaim(this.keys.commandStream(service), group, consumer, minIdleMs, cursor, 'COUNT', count);
     return parseAutoClaimReply(reply);
   }
 
@@ -262,10 +269,11 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
     return rawFieldValue(await this.connection.xrangeBuffer(this.keys.commandStream(service), entryId, entryId), field);
   }
 
-  /** Delivery counts and owners of pending entries in `[fromId, toId]`, for one consumer when given. */
-  async pending(service: string, fromId: string, toId: string, count: number, consumer?: string): Promise<PendingEntryInfo[]> {
+  /** Delivery counts and owners of pending entries in `[fromId, toId]` of `group`, for one consumer when given. */
+  async pending(
+    service: string, fromId: string, toId: string, count: number, consumer?: string, group = this.keys.group(service),
+  ): Promise<PendingEntryInfo[]> {
     const key = this.keys.commandStream(service);
-    const group = this.keys.group(service);
     const reply = consumer
       ? await this.connection.xpending(key, group, fromId, toId, count, consumer)
       : await this.connection.xpending(key, group, fromId, toId, count);
@@ -276,9 +284,9 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    * Resets the idle time of entries this consumer is still handling (`XCLAIM ... 0 ... JUSTID`), so
    * that a handler running longer than the claim threshold is not taken over and run twice.
    */
-  async refreshClaims(service: string, consumer: string, entryIds: readonly string[]): Promise<void> {
+  async refreshClaims(service: string, consumer: string, entryIds: readonly string[], group = this.keys.group(service)): Promise<void> {
     if (entryIds.length === 0) return;
-    await this.connection.xclaim(this.keys.commandStream(service), this.keys.group(service), consumer, 0, ...entryIds, 'JUSTID');
+    await this.connection.xclaim(this.keys.commandStream(service), group, consumer, 0, ...entryIds, 'JUSTID');
   }
 
   /**
@@ -296,15 +304,21 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
 
   /**
    * Trims from the command stream of `service` the entries every group has acknowledged; entries
-   * pending or not yet delivered to some group are never removed. Returns the number removed.
+   * pending or not yet delivered to some group are never removed, with one exception: a
+   * subscription group none of whose consumers has been active for `staleSubscriptionMs` (and
+   * whose last read entry is that old too) no longer holds the stream back, and `onStale` hears of it.
+   * Returns the number of entries removed.
    */
-  trimAcknowledged(service: string): Promise<number> {
-    return trimAcknowledgedEntries(this.connection, this.keys.commandStream(service));
+  trimAcknowledged(service: string, stale?: StaleSubscriptions): Promise<number> {
+    return trimAcknowledgedEntries(this.connection, this.keys.commandStream(service), stale && {
+      ...stale,
+      isSubscription: (group) => this.keys.isSubscriptionGroup(group),
+    });
   }
 
-  /** Consumers of the group of `service` with their pending counts and idle times. */
-  async consumers(service: string): Promise<ConsumerInfo[]> {
-    return parseConsumersInfo(await this.connection.xinfo('CONSUMERS', this.keys.commandStream(service), this.keys.group(service)));
+  /** Consumers of `group` (the service's own by default) with their pending counts and idle times. */
+  async consumers(service: string, group = this.keys.group(service)): Promise<ConsumerInfo[]> {
+    return parseConsumersInfo(await this.connection.xinfo('CONSUMERS', this.keys.commandStream(service), group));
   }
 
   /**
@@ -312,12 +326,12 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    * `keep`. Each removal re-checks and deletes atomically (a script), so an entry delivered in
    * between is never dropped from the pending list. Returns the names removed.
    */
-  async removeIdleConsumers(service: string, idleMs: number, keep: string): Promise<string[]> {
+  async removeIdleConsumers(service: string, idleMs: number, keep: string, group = this.keys.group(service)): Promise<string[]> {
     const removed: string[] = [];
     const key = this.keys.commandStream(service);
-    for (const consumer of await this.consumers(service)) {
+    for (const consumer of await this.consumers(service, group)) {
       if (consumer.name === keep || consumer.pending > 0 || consumer.idleMs <= idleMs) continue;
-      const done = await this.connection.eval(REMOVE_IDLE_CONSUMER_SCRIPT, 1, key, this.keys.group(service), consumer.name, idleMs);
+      const done = await this.connection.eval(REMOVE_IDLE_CONSUMER_SCRIPT, 1, key, group, consumer.name, idleMs);
       if (Number(done) === 1) removed.push(consumer.name);
     }
     return removed;

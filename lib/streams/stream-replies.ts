@@ -133,6 +133,11 @@ export interface ConsumerInfo {
   readonly name: string;
   readonly pending: number;
   readonly idleMs: number;
+  /**
+   * Milliseconds since its last read attempt, entries or not (Redis 7.2 and later; `undefined`
+   * before, where `idleMs` counts only reads that returned entries).
+   */
+  readonly inactiveMs?: number;
 }
 
 /** Reads an XINFO record: a flat `[key, value, ...]` array (RESP2), an object or a Map (RESP3). */
@@ -164,6 +169,7 @@ export function parseConsumersInfo(raw: unknown): ConsumerInfo[] {
     name: toText(record.get('name')),
     pending: Number(record.get('pending') ?? 0),
     idleMs: Number(record.get('idle') ?? 0),
+    inactiveMs: record.has('inactive') ? Number(record.get('inactive')) : undefined,
   }));
 }
 
