@@ -6,6 +6,7 @@ import { settlesWithin } from '../streams/connections/bounded-wait.js';
 import type { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
 import type { StreamEntry } from '../streams/stream-replies.js';
 import type { EntryHandling, EntryOutcome } from './entry-processor.js';
+import { WriteFailures } from './write-failures.js';
 
 /** How one service's consumer reads and runs its entries. */
 export interface ServiceConsumerSettings {
@@ -46,8 +47,6 @@ export const CLAIM_REFRESH_MAX_MS = 500;
  */
 export const STOP_READ_BOUND_MS = 500;
 
-/** Most entries remembered with the reason their reply could not be stored (for their dead letter). */
-const MAX_REMEMBERED_WRITE_FAILURES = 10_000;
 
 /**
  * One service's consumer in its group: a read loop on a dedicated connection, a bounded queue
@@ -76,8 +75,8 @@ export class ServiceConsumer {
   private readonly label: string;
   /** Stale subscription groups reported already, so that each is reported once. */
   private readonly reportedStale = new Set<string>();
-  /** Entries left pending because their reply could not be stored, with Redis's reason (newest last). */
-  private readonly writeFailures = new Map<string, string>();
+  /** Entries left pending because their reply could not be stored, with Redis's reason. */
+  private readonly writeFailures = new WriteFailures();
 
   constructor(
     private readonly settings: ServiceConsumerSettings,
@@ -132,11 +131,7 @@ export class ServiceConsumer {
    * comes back once too often, its dead letter says why.
    */
   writeFailed(entryId: string, reason: string): void {
-    this.writeFailures.delete(entryId);
-    this.writeFailures.set(entryId, reason);
-    if (this.writeFailures.size > MAX_REMEMBERED_WRITE_FAILURES) {
-      this.writeFailures.delete(this.writeFailures.keys().next().value as string);
-    }
+    this.writeFailures.remember(entryId, reason);
   }
 
   /** Entries queued or running right now. */
@@ -258,7 +253,7 @@ export class ServiceConsumer {
   private async run({ entry, deliveryCount }: QueuedEntry): Promise<void> {
     let outcome: EntryOutcome | undefined;
     let deadLettered = false;
-    const writeFailure = this.writeFailures.size > 0 ? this.takeWriteFailure(entry.id) : undefined;
+    const writeFailure = this.writeFailures.take(entry.id);
     try {
       if (deliveryCount > this.settings.maxDeliveries) {
         outcome = await this.deadLetter(entry, deliveryCount, writeFailure);
@@ -298,12 +293,6 @@ export class ServiceConsumer {
     const reason = writeFailure ? `${delivered}; the last reply could not be stored: ${writeFailure}` : delivered;
     await this.keepAsDeadLetter(entry, reason, deliveryCount);
     return this.processor.refuse(entry, reason, { deliveryCount });
-  }
-
-  private takeWriteFailure(entryId: string): string | undefined {
-    const reason = this.writeFailures.get(entryId);
-    if (reason !== undefined) this.writeFailures.delete(entryId);
-    return reason;
   }
 
   /** Copies an entry that will not be run to the dead-letter stream, with one log line. */
