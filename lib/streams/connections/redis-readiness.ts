@@ -7,7 +7,10 @@ import { ClamatorTransportError } from '../../protocol/errors.js';
  * `redisOptions` and for an injected connection alike.
  */
 export function describeRedisEndpoint(connection: Redis): string {
-  const { host, port, path, tls, username, password } = connection.options;
+  const { host, port, path, tls, username, password, sentinels, name } = connection.options;
+  if (sentinels && sentinels.length > 0) {
+    return `sentinel://${sentinels.map((sentinel) => `${sentinel.host ?? 'localhost'}:${sentinel.port ?? 26379}`).join(',')}/${name ?? 'mymaster'}`;
+  }
   if (path) return `unix://${path}`;
   const credentials = password ? `${username ?? ''}:***@` : username ? `${username}@` : '';
   return `${tls ? 'rediss' : 'redis'}://${credentials}${host}:${port}`;
