@@ -37,5 +37,6 @@ export {
   type ClamatorModuleOptions,
   type ClamatorModuleAsyncOptions,
   type ClamatorModuleGlobalOptions,
+  type ClamatorOptionsFactory,
   type ClamatorClientToken,
 } from './module/clamator-module.options.js';

@@ -32,7 +32,10 @@ function describe(value: unknown): string {
 
 /** Validates one owner's options; every check throws a `ClamatorOptionsError` naming the option. */
 export class OptionRules {
-  constructor(private readonly owner: string) {}
+  constructor(
+    /** Who is being configured, as error messages name it. */
+    protected readonly owner: string,
+  ) {}
 
   /**
    * Refuses an own key of `options` that is not in `known` (a misspelt option would otherwise be

@@ -96,7 +96,7 @@ describe('unknown options', () => {
       expect(error.message).toContain('did you mean "isGlobal"?');
     });
 
-    it('registerAsync() checks its own options: name, imports, useFactory, inject, extraProviders', () => {
+    it('registerAsync() checks its own options: name, imports, useFactory, inject, useClass, useExisting, extraProviders, isGlobal', () => {
       const valid: ClamatorModuleAsyncOptions = { name: 'A', imports: [], useFactory: () => ({ keyPrefix: 'a' }), inject: [], extraProviders: [] };
       expect(() => ClamatorModule.registerAsync(valid)).not.toThrow();
       const error = optionError(
@@ -107,7 +107,7 @@ describe('unknown options', () => {
       expect(error.message).toBe('ClamatorModule.registerAsync: unknown option "useFactroy" (did you mean "useFactory"?)');
       // Client options belong in what the factory returns, not beside it.
       expect(optionError(() => ClamatorModule.registerAsync({ ...valid, keyPrefix: 'a' } as never), 'keyPrefix', 'ClamatorModule.registerAsync').message).toMatch(
-        /known options: name, imports, useFactory, inject, extraProviders\)$/,
+        /known options: name, imports, useFactory, inject, useClass, useExisting, extraProviders, isGlobal\)$/,
       );
       optionError(() => ClamatorModule.registerAsync(valid, { isGlbal: true } as never), 'isGlbal', 'ClamatorModule.registerAsync');
     });
