@@ -1,10 +1,10 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { describeRedisEndpoint } from '../../../../lib/streams/connections/redis-readiness.js';
 
 describe('describeRedisEndpoint', () => {
   const opened: Redis[] = [];
-  const connection = (...args: ConstructorParameters<typeof Redis>) => {
-    const redis = new Redis(...args);
+  const connection = (target: string | RedisOptions, options: RedisOptions = {}) => {
+    const redis = typeof target === 'string' ? new Redis(target, options) : new Redis(target);
     opened.push(redis);
     return redis;
   };
