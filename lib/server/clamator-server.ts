@@ -9,6 +9,8 @@ import type { ClamatorConnectionEvents, ClamatorStatus } from '../streams/connec
 import { type ClamatorServerOptions, type ResolvedServerOptions, resolveServerOptions } from './clamator-server.options.js';
 import { EntryProcessor } from './entry-processor.js';
 import { buildRoutes, type RouteGroup } from './handler-routes.js';
+import { HandlerRunner, type ProcessingHooks } from './handler-invocation.js';
+import type { ClamatorContext } from './clamator.context.js';
 import { SubscriptionProcessor } from './subscription-processor.js';
 import { ServiceConsumer } from './service-consumer.js';
 
@@ -16,6 +18,13 @@ import { ServiceConsumer } from './service-consumer.js';
 export type ClamatorServerEvents = ClamatorConnectionEvents;
 
 type Lifecycle = 'idle' | 'starting' | 'listening' | 'closed';
+
+/** The processing hooks of Nest 12's `Server` (protected there; absent in Nest 11). */
+interface NestProcessingHooks {
+  onProcessingStartHook?: unknown;
+  onProcessingEndHook?: unknown;
+  runWithProcessingHooks?: (context: ClamatorContext, fn: (runEndHook: () => void) => Promise<void>) => void;
+}
 
 /**
  * Nest transport strategy that serves `@MessagePattern` handlers as clamator methods and
@@ -31,7 +40,7 @@ type Lifecycle = 'idle' | 'starting' | 'listening' | 'closed';
  */
 export class ClamatorServer
   extends Server<ClamatorServerEvents, ClamatorStatus>
-  implements CustomTransportStrategy
+  implements CustomTransportStrategy, ProcessingHooks
 {
   protected override readonly logger = new Logger(ClamatorServer.name);
   /** Validated options, defaults applied. */
@@ -41,6 +50,10 @@ export class ClamatorServer
   private readonly consumers: ServiceConsumer[] = [];
   private lifecycle: Lifecycle = 'idle';
   private closing: Promise<void> | undefined;
+  /** Runs every handler of this server, inside Nest 12's processing hooks. */
+  private readonly runner: HandlerRunner;
+  /** Nest 12's start hook as the server was built with it: while it is unchanged and no end hook is set, there are no hooks to run. */
+  private readonly defaultStartHook: unknown;
   /** Aborted by `close()`: a `listen()` still waiting for Redis gives up at once. */
   private readonly closeSignal = new AbortController();
   private unwatchConnection: (() => void) | undefined;
@@ -51,6 +64,8 @@ export class ClamatorServer
     // which replies with them or logs them, so Nest need not report them too.
     Object.assign(this, { propagatesEventHandlerErrors: true });
     this.options = resolveServerOptions(options);
+    this.defaultStartHook = (this as unknown as NestProcessingHooks).onProcessingStartHook;
+    this.runner = new HandlerRunner(this.options.handlerTimeoutMs, this);
     this.transportId = CLAMATOR_TRANSPORT;
     this.streams = new ClamatorStreamsService({
       keyPrefix: this.options.keyPrefix,
@@ -104,14 +119,17 @@ export class ClamatorServer
   /** The consumer of one group: the service's own, answering as the service, or a subscription's, hearing its notifications. */
   private consumerFor({ service, subscription, handlers }: RouteGroup): ServiceConsumer {
     const { keys } = this.streams;
-    const { instanceId, handlerTimeoutMs, maxEnvelopeBytes } = this.options;
-    const limits = { handlerTimeoutMs, maxEnvelopeBytes };
+    const { instanceId, maxEnvelopeBytes } = this.options;
+    const { logger, runner } = this;
     const own = subscription === undefined;
     const group = own ? keys.group(service) : keys.subscriptionGroup(subscription);
     const consumer = keys.consumer(own ? service : subscription, instanceId);
     const processor = own
-      ? new EntryProcessor(service, consumer, handlers, keys, this.logger, limits, (entryId, field) => this.streams.rawField(service, entryId, field))
-      : new SubscriptionProcessor(service, subscription, consumer, handlers, this.logger, limits);
+      ? new EntryProcessor({
+          service, consumer, handlers, keys, logger, maxEnvelopeBytes, runner,
+          rawField: (entryId, field) => this.streams.rawField(service, entryId, field),
+        })
+      : new SubscriptionProcessor(service, subscription, consumer, handlers, logger, maxEnvelopeBytes, runner);
     return new ServiceConsumer({ ...this.options, service, group, subscription, consumer }, this.streams, processor, this.logger, (state) =>
       this._status$.next(state),
     );
@@ -163,6 +181,28 @@ export class ClamatorServer
       );
     }
     await created;
+  }
+
+  /**
+   * Runs `work` (one delivery's handler) between Nest 12's processing start and end hooks, each
+   * exactly once, with its `ClamatorContext`. Without hooks (Nest 11, or none set) it just runs it.
+   */
+  around<T>(context: ClamatorContext, work: () => Promise<T>): Promise<T> {
+    const nest = this as unknown as NestProcessingHooks;
+    const runWithHooks = nest.runWithProcessingHooks;
+    if (typeof runWithHooks !== 'function') return work();
+    if (nest.onProcessingStartHook === this.defaultStartHook && nest.onProcessingEndHook === undefined) return work();
+    return new Promise<T>((resolve, reject) => {
+      runWithHooks.call(this, context, async (runEndHook) => {
+        try {
+          resolve(await work());
+        } catch (error) {
+          reject(error);
+        } finally {
+          runEndHook();
+        }
+      });
+    });
   }
 
   /**

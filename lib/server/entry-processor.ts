@@ -7,7 +7,7 @@ import type { ClamatorKeys } from '../protocol/keys.js';
 import { fieldValue, type StreamEntry } from '../streams/stream-replies.js';
 import { ClamatorContext } from './clamator.context.js';
 import type { ServiceHandlers } from './handler-routes.js';
-import { type EntryLimits, HandlerTimeout, invokeHandler } from './handler-invocation.js';
+import { HandlerTimeout, type HandlerRunner } from './handler-invocation.js';
 
 /**
  * Reads the raw bytes of a field of one entry of the service's command stream; `undefined` when
@@ -54,6 +54,27 @@ function sniffId(raw: string): { id: JsonRpcId | null; idJson?: string } {
   }
 }
 
+/** What an `EntryProcessor` serves and how. */
+export interface EntryProcessorSettings {
+  readonly service: string;
+  /** This server's consumer name in the service's group. */
+  readonly consumer: string;
+  readonly handlers: ServiceHandlers;
+  readonly keys: ClamatorKeys;
+  readonly logger: LoggerService;
+  /** Envelopes larger than this are refused with -32600 without being parsed. */
+  readonly maxEnvelopeBytes: number;
+  /** Runs the handlers (processing hooks, deadline). */
+  readonly runner: HandlerRunner;
+  /**
+   * Reads a field of an entry of this service's command stream as raw bytes, to tell a `reply-to`
+   * that is not valid UTF-8 (which ioredis decodes with U+FFFD in place of the bad bytes, so that
+   * it names another key) from one holding a literal U+FFFD. Default: none, and then every
+   * `reply-to` containing U+FFFD is taken for one that is not valid UTF-8 (dead-lettered, not run).
+   */
+  readonly rawField?: RawFieldLookup;
+}
+
 /**
  * Turns one command-stream entry into its outcome: decodes and checks the envelope, runs the
  * handler, and encodes the reply. Never throws; every failure becomes the JSON-RPC error reply the
@@ -63,41 +84,27 @@ export class EntryProcessor implements EntryHandling {
   /** Notifications are written by any peer, as often as it likes: their failures are logged at a bounded rate. */
   private readonly notificationLog: RateLimitedLog;
 
-  constructor(
-    private readonly service: string,
-    private readonly consumer: string,
-    private readonly handlers: ServiceHandlers,
-    private readonly keys: ClamatorKeys,
-    logger: LoggerService,
-    private readonly limits: EntryLimits,
-    /**
-     * Reads a field of an entry of this service's command stream as raw bytes, to tell a `reply-to`
-     * that is not valid UTF-8 (which ioredis decodes with U+FFFD in place of the bad bytes, so that
-     * it names another key) from one holding a literal U+FFFD. Default: none, and then every
-     * `reply-to` containing U+FFFD is taken for one that is not valid UTF-8 (dead-lettered, not run).
-     */
-    private readonly rawField?: RawFieldLookup,
-  ) {
-    this.notificationLog = new RateLimitedLog(logger);
+  constructor(private readonly settings: EntryProcessorSettings) {
+    this.notificationLog = new RateLimitedLog(settings.logger);
   }
 
   /** The reply stream named by the entry; `null` when it is outside `<keyPrefix>:replies:` and must not be written. */
   private replyTarget(entry: StreamEntry): string | undefined | null {
     const replyTo = fieldValue(entry.fields, FIELD_REPLY_TO);
-    return replyTo === undefined || this.keys.isReplyStream(replyTo) ? replyTo : null;
+    return replyTo === undefined || this.settings.keys.isReplyStream(replyTo) ? replyTo : null;
   }
 
   private decode(entry: StreamEntry): InboundEntry {
     const raw = fieldValue(entry.fields, FIELD_ENVELOPE);
     // Length in UTF-16 units bounds the UTF-8 size from below and, times three, from above.
-    if (raw !== undefined && raw.length * 3 > this.limits.maxEnvelopeBytes) {
+    if (raw !== undefined && raw.length * 3 > this.settings.maxEnvelopeBytes) {
       const bytes = Buffer.byteLength(raw);
-      if (bytes > this.limits.maxEnvelopeBytes) {
-        const reason = `envelope of ${bytes} bytes exceeds maxEnvelopeBytes (${this.limits.maxEnvelopeBytes})`;
+      if (bytes > this.settings.maxEnvelopeBytes) {
+        const reason = `envelope of ${bytes} bytes exceeds maxEnvelopeBytes (${this.settings.maxEnvelopeBytes})`;
         return { kind: 'invalid', ...sniffId(raw), error: protocolError(ErrorCode.InvalidRequest, { reason }), isNotification: false };
       }
     }
-    return decodeInbound(raw, this.service);
+    return decodeInbound(raw, this.settings.service);
   }
 
   /**
@@ -107,10 +114,10 @@ export class EntryProcessor implements EntryHandling {
    */
   private async replyToEncodingFault(entry: StreamEntry, replyTo: string): Promise<string | undefined> {
     const notRun = 'not run, since no reply could be written to the stream it names';
-    if (!this.rawField) return `reply-to may not be valid UTF-8 (it reads with U+FFFD and its raw bytes cannot be checked); ${notRun}`;
+    if (!this.settings.rawField) return `reply-to may not be valid UTF-8 (it reads with U+FFFD and its raw bytes cannot be checked); ${notRun}`;
     let raw: Buffer | undefined;
     try {
-      raw = await this.rawField(entry.id, FIELD_REPLY_TO);
+      raw = await this.settings.rawField(entry.id, FIELD_REPLY_TO);
     } catch (error) {
       return `reply-to may not be valid UTF-8 (it reads with U+FFFD and reading its raw bytes failed: ${(error as Error).message}); ${notRun}`;
     }
@@ -135,7 +142,7 @@ export class EntryProcessor implements EntryHandling {
   async process(entry: StreamEntry, deliveryCount: number): Promise<EntryOutcome> {
     const replyTo = this.replyTarget(entry);
     if (replyTo === null) {
-      const reason = `reply-to is outside "${this.keys.replyStream('')}"; not run, since no reply may be written there`;
+      const reason = `reply-to is outside "${this.settings.keys.replyStream('')}"; not run, since no reply may be written there`;
       return { deadLetterReason: reason };
     }
     if (replyTo !== undefined && replyTo.includes(REPLACEMENT_CHARACTER)) {
@@ -153,20 +160,20 @@ export class EntryProcessor implements EntryHandling {
 
     const { id, idJson, method, params } = inbound;
     const expectsReply = id !== null && replyTo !== undefined;
-    const handler = this.handlers.get(method);
+    const handler = this.settings.handlers.get(method);
     if (!handler) {
       if (expectsReply) {
-        return { replyTo, envelope: encodeError(id, protocolError(ErrorCode.MethodNotFound, { method: `${this.service}.${method}` }), idJson) };
+        return { replyTo, envelope: encodeError(id, protocolError(ErrorCode.MethodNotFound, { method: `${this.settings.service}.${method}` }), idJson) };
       }
-      this.notificationLog.warn('without-handler', `No handler for notification ${this.service}.${method} (entry ${entry.id}). Acknowledged.`);
+      this.notificationLog.warn('without-handler', `No handler for notification ${this.settings.service}.${method} (entry ${entry.id}). Acknowledged.`);
       return NO_REPLY;
     }
 
     const context = new ClamatorContext([
-      this.service, method, id, entry.id, deliveryCount, expectsReply ? replyTo : null, this.consumer,
+      this.settings.service, method, id, entry.id, deliveryCount, expectsReply ? replyTo : null, this.settings.consumer,
     ]);
     try {
-      const result = await invokeHandler(handler, params, context, this.limits.handlerTimeoutMs);
+      const result = await this.settings.runner.run(handler, params, context);
       if (!expectsReply) return NO_REPLY;
       return { replyTo, envelope: encodeResult(id, handler.isEventHandler ? null : result, idJson) };
     } catch (error) {
@@ -178,7 +185,7 @@ export class EntryProcessor implements EntryHandling {
         // Per method: the handler exists, so the set of keys is bounded by the handlers.
         this.notificationLog.error(
           `failed:${method}`,
-          `Notification ${this.service}.${method} (entry ${entry.id}) failed: ${rpcError.message} ${JSON.stringify(rpcError.data)}`,
+          `Notification ${this.settings.service}.${method} (entry ${entry.id}) failed: ${rpcError.message} ${JSON.stringify(rpcError.data)}`,
         );
         return NO_REPLY;
       }

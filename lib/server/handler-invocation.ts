@@ -2,13 +2,6 @@ import type { MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { ClamatorContext } from './clamator.context.js';
 
-/** Limits applied to every entry. */
-export interface EntryLimits {
-  /** 0 = no deadline. */
-  readonly handlerTimeoutMs: number;
-  readonly maxEnvelopeBytes: number;
-}
-
 /** Raised when a handler outlives `handlerTimeoutMs`. */
 export class HandlerTimeout {
   constructor(readonly timeoutMs: number) {}
@@ -22,16 +15,35 @@ async function resultOf(handler: MessageHandler, params: unknown, context: Clama
   return result;
 }
 
+/** Runs work between Nest's processing start and end hooks (Nest 12), for one delivery. */
+export interface ProcessingHooks {
+  /** Runs `work` inside the hooks for `context`, each hook once; just runs it where no hook is set. */
+  around<T>(context: ClamatorContext, work: () => Promise<T>): Promise<T>;
+}
+
 /**
- * Runs a Nest handler as `resultOf` does, and rejects with `HandlerTimeout` when it takes longer
- * than `timeoutMs` (0: no deadline). The handler itself is not cancelled.
+ * Runs the handlers of one server: each run goes through the processing hooks, and rejects with
+ * `HandlerTimeout` when the handler takes longer than `timeoutMs` (0: no deadline; the handler
+ * itself is not cancelled).
  */
-export function invokeHandler(handler: MessageHandler, params: unknown, context: ClamatorContext, timeoutMs: number): Promise<unknown> {
-  const work = resultOf(handler, params, context);
-  if (timeoutMs === 0) return work;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HandlerTimeout(timeoutMs)), timeoutMs);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+export class HandlerRunner {
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly hooks: ProcessingHooks,
+  ) {}
+
+  /** Runs `handler` with `params` and `context`, and settles on its value (see `resultOf`). */
+  run(handler: MessageHandler, params: unknown, context: ClamatorContext): Promise<unknown> {
+    return this.hooks.around(context, () => this.withDeadline(resultOf(handler, params, context)));
+  }
+
+  private withDeadline(work: Promise<unknown>): Promise<unknown> {
+    const { timeoutMs } = this;
+    if (timeoutMs === 0) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new HandlerTimeout(timeoutMs)), timeoutMs);
+    });
+    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+  }
 }

@@ -6,7 +6,7 @@ import { toJsonRpcError } from '../protocol/errors.js';
 import { fieldValue, type StreamEntry } from '../streams/stream-replies.js';
 import { ClamatorContext } from './clamator.context.js';
 import type { EntryHandling, EntryOutcome } from './entry-processor.js';
-import { type EntryLimits, HandlerTimeout, invokeHandler } from './handler-invocation.js';
+import { HandlerTimeout, type HandlerRunner } from './handler-invocation.js';
 import type { ServiceHandlers } from './handler-routes.js';
 
 const NOTHING_TO_WRITE: EntryOutcome = {};
@@ -27,21 +27,22 @@ export class SubscriptionProcessor implements EntryHandling {
     private readonly consumer: string,
     private readonly handlers: ServiceHandlers,
     logger: LoggerService,
-    private readonly limits: EntryLimits,
+    private readonly maxEnvelopeBytes: number,
+    private readonly runner: HandlerRunner,
   ) {
     this.failures = new RateLimitedLog(logger);
   }
 
   async process(entry: StreamEntry, deliveryCount: number): Promise<EntryOutcome> {
     const raw = fieldValue(entry.fields, FIELD_ENVELOPE);
-    if (raw === undefined || raw.length > this.limits.maxEnvelopeBytes) return NOTHING_TO_WRITE;
+    if (raw === undefined || raw.length > this.maxEnvelopeBytes) return NOTHING_TO_WRITE;
     const inbound = decodeInbound(raw, this.service);
     if (inbound.kind === 'invalid' || inbound.id !== null) return NOTHING_TO_WRITE;
     const handler = this.handlers.get(inbound.method);
     if (!handler) return NOTHING_TO_WRITE;
     const context = new ClamatorContext([this.service, inbound.method, null, entry.id, deliveryCount, null, this.consumer]);
     try {
-      await invokeHandler(handler, inbound.params, context, this.limits.handlerTimeoutMs);
+      await this.runner.run(handler, inbound.params, context);
     } catch (error) {
       const failure = error instanceof HandlerTimeout ? `handler timeout (${error.timeoutMs} ms)` : toJsonRpcError(error).message;
       const detail = error instanceof HandlerTimeout ? '' : ` ${JSON.stringify(toJsonRpcError(error).data)}`;

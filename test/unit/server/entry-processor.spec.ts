@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { MessageHandler } from '@nestjs/microservices';
 import { ClamatorKeys } from '../../../lib/protocol/keys.js';
 import { EntryProcessor } from '../../../lib/server/entry-processor.js';
+import { HandlerRunner } from '../../../lib/server/handler-invocation.js';
 import type { RawFieldLookup } from '../../../lib/server/entry-processor.js';
 import type { StreamEntry } from '../../../lib/streams/stream-replies.js';
 
@@ -32,7 +33,8 @@ function processor(maxEnvelopeBytes = 1024 * 1024, logger: LoggerService = new R
     ['note', handler(() => undefined, true)],
     ['explode', handler(() => { throw new Error('kaboom'); }, true)],
   ]);
-  return new EntryProcessor('arith', 'arith:c1', handlers, keys, logger, { handlerTimeoutMs: 0, maxEnvelopeBytes }, rawField);
+  const runner = new HandlerRunner(0, { around: (_context, work) => work() });
+  return new EntryProcessor({ service: 'arith', consumer: 'arith:c1', handlers, keys, logger, maxEnvelopeBytes, runner, rawField });
 }
 
 let sequence = 0;
