@@ -1,0 +1,31 @@
+import { ClientProxy } from '@nestjs/microservices';
+import { Test, TestingModule } from '@nestjs/testing';
+import { ClamatorClient } from 'nestjs-clamator';
+import { AppModule } from './app.module';
+import { ARITH, GatewayController } from './gateway.controller';
+
+describe('AppModule', () => {
+  let moduleRef: TestingModule;
+
+  beforeEach(async () => {
+    // The client connects on its first call: compiling the module needs no Redis.
+    moduleRef = await Test.createTestingModule({
+      imports: [AppModule.forRoot({ redisUrl: 'redis://127.0.0.1:1', keyPrefix: 'unit' })],
+    }).compile();
+  });
+
+  afterEach(async () => {
+    await moduleRef.close();
+  });
+
+  it('provides a ClamatorClient, a Nest ClientProxy, to the gateway', () => {
+    const client = moduleRef.get<ClamatorClient>(ARITH);
+    expect(client).toBeInstanceOf(ClamatorClient);
+    expect(client).toBeInstanceOf(ClientProxy);
+    expect(moduleRef.get(GatewayController)).toBeInstanceOf(GatewayController);
+  });
+
+  it('loads the CommonJS build (jest in CommonJS mode takes the "require" condition)', () => {
+    expect(require.resolve('nestjs-clamator')).toMatch(/[\\/]nestjs-clamator[\\/]dist[\\/]cjs[\\/]index\.js$/);
+  });
+});
