@@ -7,6 +7,8 @@ export { type ClamatorServerOptions, type ResolvedServerOptions } from './server
 export { ClamatorContext, type ClamatorContextArgs } from './server/clamator.context.js';
 export { ClamatorClient, type ClamatorCallOptions, type ClamatorClientEvents, type ClamatorNotifyOptions } from './client/clamator-client.js';
 export { type ClamatorClientOptions, type ResolvedClientOptions } from './client/clamator-client.options.js';
+export { ClamatorRecord, ClamatorRecordBuilder } from './client/clamator-record.builder.js';
+export { type ClamatorMetadata, MAX_METADATA_BYTES } from './protocol/metadata.js';
 export {
   ClamatorStreamsService,
   CLAMATOR_STREAMS_OPTIONS,

@@ -12,7 +12,9 @@ import { settlesWithin } from '../streams/connections/bounded-wait.js';
 import { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
 import { fieldValue } from '../streams/stream-replies.js';
 import type { ClamatorConnectionEvents, ClamatorStatus } from '../streams/connections/connection-status.js';
+import { type ClamatorMetadata, encodeMetadata } from '../protocol/metadata.js';
 import { assertParams, assertRoute, assertTimeout, RouteCache } from './call-arguments.js';
+import { ClamatorRecord } from './clamator-record.builder.js';
 import { type ClamatorClientOptions, type ResolvedClientOptions, resolveClientOptions } from './clamator-client.options.js';
 import { type PendingCall, PendingCalls } from './pending-calls.js';
 
@@ -20,6 +22,8 @@ import { type PendingCall, PendingCalls } from './pending-calls.js';
 export interface ClamatorCallOptions {
   /** How long to wait for the reply, in milliseconds. Default: the client's `defaultTimeoutMs`. */
   timeoutMs?: number;
+  /** Metadata for the handler (`ctx.getMetadata()`): string values, at most 8 KiB as JSON. Default: none. */
+  metadata?: ClamatorMetadata;
 }
 
 /** Per-notification options of `ClamatorClient.notify`. */
@@ -29,6 +33,14 @@ export interface ClamatorNotifyOptions {
    * frozen or paused Redis confirms nothing). Default: the client's `defaultTimeoutMs`.
    */
   timeoutMs?: number;
+  /** Metadata for the handler (`ctx.getMetadata()`): string values, at most 8 KiB as JSON. Default: none. */
+  metadata?: ClamatorMetadata;
+}
+
+/** A record's metadata over what a dispatch hook set on the packet. */
+function mergeMetadata(fromHook: ClamatorMetadata | undefined, fromRecord: ClamatorMetadata | undefined): ClamatorMetadata | undefined {
+  if (fromHook === undefined) return fromRecord;
+  return fromRecord === undefined ? fromHook : { ...fromHook, ...fromRecord };
 }
 
 /** Events of the command connection that `ClamatorClient.on()` can listen to. */
@@ -134,7 +146,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
    */
   call<TResult = unknown>(service: string, method: string, params?: object, options?: ClamatorCallOptions): Promise<TResult> {
     return new Promise<TResult>((resolve, reject) => {
-      this.dispatch(service, method, params, options?.timeoutMs, resolve as (value: unknown) => void, reject);
+      this.dispatch(service, method, params, options?.timeoutMs, resolve as (value: unknown) => void, reject, false, options?.metadata);
     });
   }
 
@@ -145,7 +157,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
    */
   notify(service: string, method: string, params?: object, options?: ClamatorNotifyOptions): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.dispatch(service, method, params, options?.timeoutMs, resolve as (value: unknown) => void, reject, true);
+      this.dispatch(service, method, params, options?.timeoutMs, resolve as (value: unknown) => void, reject, true, options?.metadata);
     });
   }
 
@@ -167,11 +179,14 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     resolve: (value: unknown) => void,
     reject: (error: Error) => void,
     notification = false,
+    metadata?: ClamatorMetadata,
   ): string | undefined {
+    let metadataJson: string | undefined;
     try {
       assertRoute(service, method);
       assertParams(`${service}.${method}`, params);
       if (timeoutMs !== undefined) assertTimeout(timeoutMs);
+      if (metadata !== undefined) metadataJson = encodeMetadata(metadata, `${service}.${method}`);
     } catch (error) {
       reject(error as Error);
       return undefined;
@@ -192,12 +207,12 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
           if (!queued) return;
           if (error) queued.reject(new ClamatorTransportError(`Could not queue notification ${qualified}: ${error.message}`, { cause: error }));
           else queued.resolve(undefined);
-        });
+        }, metadataJson);
       } else {
         this.pending.add(waiting);
         this.streams.sendRequest(service, encodeRequest(service, method, params, id), this.replyStream, (error) => {
           if (error) this.pending.take(id)?.reject(new ClamatorTransportError(`Could not send ${qualified}: ${error.message}`, { cause: error }));
-        });
+        }, metadataJson);
       }
     };
     if (this.connected) send();
@@ -258,18 +273,25 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     return createPacket ? createPacket.call(this, pattern, data) : { pattern, data };
   }
 
-  /** Nest's request path (`send()`): answers through `callback` with the same error objects `call()` rejects with. */
-  protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+  /**
+   * Nest's request path (`send()`): answers through `callback` with the same error objects `call()`
+   * rejects with. The packet's metadata (Nest 12's dispatch hook) travels with the request, and a
+   * `ClamatorRecord` as data brings its own params, metadata (over the hook's) and timeout.
+   */
+  protected publish(packet: ReadPacket & { metadata?: ClamatorMetadata }, callback: (packet: WritePacket) => void): () => void {
     let id: string | undefined;
     try {
       const { service, method } = this.routes.resolve(packet.pattern);
+      const record = packet.data instanceof ClamatorRecord ? packet.data : undefined;
       id = this.dispatch(
         service,
         method,
-        packet.data,
-        undefined,
+        record ? record.data : packet.data,
+        record?.timeoutMs,
         (response) => callback({ response: response ?? null, isDisposed: true }),
         (err) => callback({ err }),
+        false,
+        record ? mergeMetadata(packet.metadata, record.metadata) : packet.metadata,
       );
     } catch (err) {
       callback({ err });
@@ -279,10 +301,12 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     };
   }
 
-  /** Nest's event path (`emit()`). */
-  protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
+  /** Nest's event path (`emit()`), with metadata as for `send()` (a record's timeout is not used). */
+  protected async dispatchEvent<T = unknown>(packet: ReadPacket & { metadata?: ClamatorMetadata }): Promise<T> {
     const { service, method } = this.routes.resolve(packet.pattern);
-    await this.notify(service, method, packet.data as object);
+    const record = packet.data instanceof ClamatorRecord ? packet.data : undefined;
+    const metadata = record ? mergeMetadata(packet.metadata, record.metadata) : packet.metadata;
+    await this.notify(service, method, (record ? record.data : packet.data) as object, metadata === undefined ? undefined : { metadata });
     return undefined as T;
   }
 

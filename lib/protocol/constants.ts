@@ -12,6 +12,11 @@ export const TYPE_RPC = 'rpc';
 export const FIELD_ENVELOPE = 'envelope';
 /** Field that names the reply stream of a request. Absent on notifications. */
 export const FIELD_REPLY_TO = 'reply-to';
+/**
+ * Extra field (an extension the other peers ignore) that carries a request's or notification's
+ * metadata: a JSON object of string values (auth context, tenant, correlation id, trace context).
+ */
+export const FIELD_METADATA = 'metadata';
 
 /** Defaults shared with the existing clamator peers (PROTOCOL.md, "Defaults of the existing peers"). */
 export const DEFAULTS = {

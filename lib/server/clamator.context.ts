@@ -1,5 +1,6 @@
 import { BaseRpcContext } from '@nestjs/microservices';
 import type { JsonRpcId } from '../protocol/envelopes.js';
+import type { ClamatorMetadata } from '../protocol/metadata.js';
 
 /** Arguments of a `ClamatorContext`, in order. */
 export type ClamatorContextArgs = [
@@ -10,6 +11,7 @@ export type ClamatorContextArgs = [
   deliveryCount: number,
   replyTo: string | null,
   consumer: string,
+  metadata?: ClamatorMetadata,
 ];
 
 /** What a handler can learn about the message it handles, through `@Ctx()`. */
@@ -51,6 +53,14 @@ export class ClamatorContext extends BaseRpcContext<ClamatorContextArgs> {
   /** The consumer (`<service>:<serverInstanceId>`) handling the entry. */
   getConsumer(): string {
     return this.args[6];
+  }
+
+  /**
+   * The metadata the caller sent with the message (`call(..., { metadata })`, a record builder, or
+   * Nest 12's dispatch hook); `undefined` when it sent none (the other clamator peers never do).
+   */
+  getMetadata(): ClamatorMetadata | undefined {
+    return this.args[7];
   }
 
   /** True when the message is a notification (no reply will be sent). */

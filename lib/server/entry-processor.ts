@@ -6,6 +6,7 @@ import { ErrorCode, type JsonRpcErrorObject, protocolError, toJsonRpcError } fro
 import type { ClamatorKeys } from '../protocol/keys.js';
 import { fieldValue, type StreamEntry } from '../streams/stream-replies.js';
 import { ClamatorContext } from './clamator.context.js';
+import { entryMetadata } from './entry-metadata.js';
 import type { ServiceHandlers } from './handler-routes.js';
 import { HandlerTimeout, type HandlerRunner } from './handler-invocation.js';
 
@@ -169,8 +170,9 @@ export class EntryProcessor implements EntryHandling {
       return NO_REPLY;
     }
 
+    const metadata = entryMetadata(entry, this.notificationLog, `Service "${this.settings.service}"`);
     const context = new ClamatorContext([
-      this.settings.service, method, id, entry.id, deliveryCount, expectsReply ? replyTo : null, this.settings.consumer,
+      this.settings.service, method, id, entry.id, deliveryCount, expectsReply ? replyTo : null, this.settings.consumer, metadata,
     ]);
     try {
       const result = await this.settings.runner.run(handler, params, context);

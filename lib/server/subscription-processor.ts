@@ -5,6 +5,7 @@ import { decodeInbound } from '../protocol/envelopes.js';
 import { toJsonRpcError } from '../protocol/errors.js';
 import { fieldValue, type StreamEntry } from '../streams/stream-replies.js';
 import { ClamatorContext } from './clamator.context.js';
+import { entryMetadata } from './entry-metadata.js';
 import type { EntryHandling, EntryOutcome } from './entry-processor.js';
 import { HandlerTimeout, type HandlerRunner } from './handler-invocation.js';
 import type { ServiceHandlers } from './handler-routes.js';
@@ -40,7 +41,8 @@ export class SubscriptionProcessor implements EntryHandling {
     if (inbound.kind === 'invalid' || inbound.id !== null) return NOTHING_TO_WRITE;
     const handler = this.handlers.get(inbound.method);
     if (!handler) return NOTHING_TO_WRITE;
-    const context = new ClamatorContext([this.service, inbound.method, null, entry.id, deliveryCount, null, this.consumer]);
+    const metadata = entryMetadata(entry, this.failures, `Subscription "${this.subscription}"`);
+    const context = new ClamatorContext([this.service, inbound.method, null, entry.id, deliveryCount, null, this.consumer, metadata]);
     try {
       await this.runner.run(handler, inbound.params, context);
     } catch (error) {

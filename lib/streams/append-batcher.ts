@@ -84,7 +84,7 @@ export class AppendBatcher {
 
   private appendOne(entry: OutgoingEntry): void {
     this.unanswered.add(entry);
-    appendEntry(this.connection(), entry.streamKey, entry.envelope, entry.replyTo).then(
+    appendEntry(this.connection(), entry.streamKey, entry.envelope, entry.replyTo, entry.metadata).then(
       () => {
         if (this.answered(entry)) entry.settle();
       },

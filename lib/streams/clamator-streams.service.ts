@@ -214,19 +214,19 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   /**
    * Appends a request together with the others sent in the same tick (one command for all of them).
    * `settle` is called once: with the error when it could not be written, else with nothing. The
-   * entry is the same as `addRequest` writes.
+   * entry is the same as `addRequest` writes, plus a `metadata` field holding `metadata` (JSON) when given.
    */
-  sendRequest(service: string, envelope: string, replyTo: string, settle: (error?: Error) => void): void {
-    this.appender.append({ streamKey: this.keys.commandStream(service), envelope, replyTo, settle });
+  sendRequest(service: string, envelope: string, replyTo: string, settle: (error?: Error) => void, metadata?: string): void {
+    this.appender.append({ streamKey: this.keys.commandStream(service), envelope, replyTo, settle, metadata });
   }
 
   /**
    * Appends a notification together with the others sent in the same tick. `settle` is called once
    * (a second call, after `close()` gave up on the write, is possible and must be ignored): with the
-   * error when it could not be written, else with nothing.
+   * error when it could not be written, else with nothing. `metadata` (JSON) goes in a `metadata` field.
    */
-  sendNotification(service: string, envelope: string, settle: (error?: Error) => void): void {
-    this.appender.append({ streamKey: this.keys.commandStream(service), envelope, replyTo: undefined, settle });
+  sendNotification(service: string, envelope: string, settle: (error?: Error) => void, metadata?: string): void {
+    this.appender.append({ streamKey: this.keys.commandStream(service), envelope, replyTo: undefined, settle, metadata });
   }
 
   /** Appends a notification (no `reply-to`); returns the entry id. */

@@ -68,18 +68,23 @@ describe('parseReplyAndAckFailures', () => {
 });
 
 describe('appendEntriesCall', () => {
-  const entry = (streamKey: string, envelope: string, replyTo?: string): OutgoingEntry => ({
+  const entry = (streamKey: string, envelope: string, replyTo?: string, metadata?: string): OutgoingEntry => ({
     streamKey,
     envelope,
     replyTo,
+    metadata,
     settle: () => undefined,
   });
 
-  it('declares the command stream of each entry and passes envelope and reply stream in pairs', () => {
-    const call = appendEntriesCall([entry('p:cmds:a', '{"n":1}', 'p:replies:c'), entry('p:cmds:b', '{"n":2}'), entry('p:cmds:a', '{"n":3}', 'p:replies:c')]);
+  it('declares the command stream of each entry and passes envelope, reply stream and metadata in threes', () => {
+    const call = appendEntriesCall([
+      entry('p:cmds:a', '{"n":1}', 'p:replies:c'),
+      entry('p:cmds:b', '{"n":2}', undefined, '{"t":"x"}'),
+      entry('p:cmds:a', '{"n":3}', 'p:replies:c', '{"t":"y"}'),
+    ]);
     expect(call).toEqual({
       keyCount: 3,
-      argv: ['p:cmds:a', 'p:cmds:b', 'p:cmds:a', '{"n":1}', 'p:replies:c', '{"n":2}', '', '{"n":3}', 'p:replies:c'],
+      argv: ['p:cmds:a', 'p:cmds:b', 'p:cmds:a', '{"n":1}', 'p:replies:c', '', '{"n":2}', '', '{"t":"x"}', '{"n":3}', 'p:replies:c', '{"t":"y"}'],
     });
   });
 
