@@ -12,7 +12,7 @@ function nest11Mapper() {
     throw new Error('CLAMATOR_NEST=11 needs the Nest 11 copies: run `npm ci --prefix compat/nest11` first.');
   }
   const mapped = {};
-  for (const name of ['common', 'core', 'microservices', 'testing', 'platform-express']) {
+  for (const name of ['common', 'core', 'microservices', 'testing', 'platform-express', 'terminus']) {
     mapped[`^@nestjs/${name}$`] = `${nest11}@nestjs/${name}`;
     mapped[`^@nestjs/${name}/(.*)$`] = `${nest11}@nestjs/${name}/$1`;
   }
