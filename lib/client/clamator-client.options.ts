@@ -20,6 +20,11 @@ export interface ClamatorClientOptions extends ClamatorConnectionOptions {
    * `ClamatorTransportError`; calls made meanwhile fail saying that nothing was sent. Default: 10000.
    */
   connectTimeoutMs?: number;
+  /**
+   * OpenTelemetry traces and metrics of calls and notifications, when `@opentelemetry/api` is
+   * installed and an SDK registered (README, "Observability"); `false` turns them off. Default: true.
+   */
+  telemetry?: boolean;
 }
 
 /** Every option of `ClamatorClientOptions`, for refusing unknown ones; the type checker fails when one is missing. */
@@ -29,6 +34,7 @@ export const CLIENT_OPTION_NAMES = {
   blockMs: true,
   replyReadCount: true,
   connectTimeoutMs: true,
+  telemetry: true,
 } as const satisfies Record<keyof ClamatorClientOptions, true>;
 
 /** Client options after defaults and validation. */
@@ -37,6 +43,7 @@ export interface ResolvedClientOptions extends ResolvedConnectionOptions {
   readonly blockMs: number;
   readonly replyReadCount: number;
   readonly connectTimeoutMs: number;
+  readonly telemetry: boolean;
 }
 
 /** Largest timeout a timer can hold (about 24.8 days). */
@@ -53,5 +60,6 @@ export function resolveClientOptions(options: ClamatorClientOptions): ResolvedCl
     blockMs: rules.integer('blockMs', options.blockMs, DEFAULTS.blockMs, 1, 60_000, 'milliseconds'),
     replyReadCount: rules.integer('replyReadCount', options.replyReadCount, 512, 1, 100_000),
     connectTimeoutMs: rules.integer('connectTimeoutMs', options.connectTimeoutMs, DEFAULTS.connectTimeoutMs, 1, MAX_TIMEOUT_MS, 'milliseconds'),
+    telemetry: rules.boolean('telemetry', options.telemetry, true),
   };
 }

@@ -15,6 +15,7 @@ import type { ClamatorConnectionEvents, ClamatorStatus } from '../streams/connec
 import { type ClamatorMetadata, encodeMetadata } from '../protocol/metadata.js';
 import { assertParams, assertRoute, assertTimeout, RouteCache } from './call-arguments.js';
 import { ClamatorRecord } from './clamator-record.builder.js';
+import { type RpcFailure, type RpcOutcome, RpcTelemetry } from '../telemetry/rpc-telemetry.js';
 import { type ClamatorClientOptions, type ResolvedClientOptions, resolveClientOptions } from './clamator-client.options.js';
 import { type PendingCall, PendingCalls } from './pending-calls.js';
 
@@ -35,6 +36,25 @@ export interface ClamatorNotifyOptions {
   timeoutMs?: number;
   /** Metadata for the handler (`ctx.getMetadata()`): string values, at most 8 KiB as JSON. Default: none. */
   metadata?: ClamatorMetadata;
+}
+
+/** How a call's failure counts in traces and metrics. */
+function outcomeOf(error: Error): RpcOutcome {
+  if (error instanceof ClamatorTimeoutError) return 'timeout';
+  if (error instanceof ClamatorTransportError) return 'transport';
+  return 'error';
+}
+
+/** An error reply's code and message for the span, or the failure's message. */
+function failureOf(error: Error): RpcFailure {
+  return error instanceof ClamatorRpcError ? { code: error.code, message: error.message } : { message: error.message };
+}
+
+/** The metadata of a traced call as JSON: nothing when it holds nothing (no trace context was injected). */
+function encodeTracedMetadata(metadata: ClamatorMetadata | undefined): string | undefined {
+  if (metadata === undefined) return undefined;
+  for (const _key in metadata) return JSON.stringify(metadata);
+  return undefined;
 }
 
 /** A record's metadata over what a dispatch hook set on the packet. */
@@ -88,6 +108,8 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
   private unwatchConnection: (() => void) | undefined;
   private stopped = false;
   private stopSignal = new AbortController();
+  /** Traces and metrics, once `connect()` loaded OpenTelemetry (when installed and not turned off). */
+  private telemetry: RpcTelemetry | undefined;
 
   constructor(options: ClamatorClientOptions) {
     super();
@@ -132,6 +154,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
       await this.streams.close();
       throw error;
     }
+    this.telemetry ??= await RpcTelemetry.create(this.options.telemetry);
     this.unwatchConnection = this.streams.watchConnectionState((state) => this._status$.next(state));
     this.replyConnection = this.streams.openBlockingConnection('replies');
     void this.readReplies(this.replyConnection);
@@ -197,6 +220,21 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     const what = notification ? `notification ${qualified}` : qualified;
     const id = notification ? `notification:${++this.notificationCount}` : randomUUID();
     const send = () => {
+      let sentMetadata = metadataJson;
+      const rpc = this.telemetry?.clientRpc(service, method, notification ? undefined : id, metadata);
+      if (rpc) {
+        if (rpc.metadata !== metadata) sentMetadata = encodeTracedMetadata(rpc.metadata);
+        const settle = resolve;
+        const fail = reject;
+        resolve = (value) => {
+          rpc.end('ok');
+          settle(value);
+        };
+        reject = (error) => {
+          rpc.end(outcomeOf(error), failureOf(error));
+          fail(error);
+        };
+      }
       const refusal = this.unsendable();
       if (refusal) return reject(new ClamatorTransportError(`Could not send ${what}: nothing was sent, ${refusal}.`));
       const waiting = { id, method: qualified, timeoutMs: timeout, deadline, resolve, reject };
@@ -207,12 +245,12 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
           if (!queued) return;
           if (error) queued.reject(new ClamatorTransportError(`Could not queue notification ${qualified}: ${error.message}`, { cause: error }));
           else queued.resolve(undefined);
-        }, metadataJson);
+        }, sentMetadata);
       } else {
         this.pending.add(waiting);
         this.streams.sendRequest(service, encodeRequest(service, method, params, id), this.replyStream, (error) => {
           if (error) this.pending.take(id)?.reject(new ClamatorTransportError(`Could not send ${qualified}: ${error.message}`, { cause: error }));
-        }, metadataJson);
+        }, sentMetadata);
       }
     };
     if (this.connected) send();

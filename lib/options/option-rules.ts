@@ -97,6 +97,13 @@ export class OptionRules {
     return value as T;
   }
 
+  /** A boolean when given, else the fallback. */
+  boolean(name: string, value: unknown, fallback: boolean): boolean {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'boolean') throw new ClamatorOptionsError(this.owner, name, 'must be true or false', value);
+    return value;
+  }
+
   /** A plain object when given. */
   object(name: string, value: unknown): void {
     if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {

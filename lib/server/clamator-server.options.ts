@@ -64,6 +64,11 @@ export interface ClamatorServerOptions extends ClamatorConnectionOptions {
    * away), and a warning names it once. Default: 3600000 (1 h).
    */
   staleSubscriptionMs?: number;
+  /**
+   * OpenTelemetry traces and metrics of the handlers, when `@opentelemetry/api` is installed and an
+   * SDK registered (README, "Observability"); `false` turns them off. Default: true.
+   */
+  telemetry?: boolean;
 }
 
 /** Every option of `ClamatorServerOptions`, for refusing unknown ones; the type checker fails when one is missing. */
@@ -82,6 +87,7 @@ export const SERVER_OPTION_NAMES = {
   maintenanceIntervalMs: true,
   connectTimeoutMs: true,
   staleSubscriptionMs: true,
+  telemetry: true,
 } as const satisfies Record<keyof ClamatorServerOptions, true>;
 
 /** Server options after defaults and validation. */
@@ -99,6 +105,7 @@ export interface ResolvedServerOptions extends ResolvedConnectionOptions {
   readonly maintenanceIntervalMs: number;
   readonly connectTimeoutMs: number;
   readonly staleSubscriptionMs: number;
+  readonly telemetry: boolean;
 }
 
 /** Merges server options with the defaults and validates them once; throws naming the invalid option. */
@@ -126,5 +133,6 @@ export function resolveServerOptions(options: ClamatorServerOptions): ResolvedSe
     maintenanceIntervalMs: rules.integer('maintenanceIntervalMs', options.maintenanceIntervalMs, DEFAULTS.maintenanceIntervalMs, 100, Number.MAX_SAFE_INTEGER, ms),
     connectTimeoutMs: rules.integer('connectTimeoutMs', options.connectTimeoutMs, DEFAULTS.connectTimeoutMs, 1, 2_147_483_647, ms),
     staleSubscriptionMs: rules.integer('staleSubscriptionMs', options.staleSubscriptionMs, DEFAULTS.staleSubscriptionMs, 1000, Number.MAX_SAFE_INTEGER, ms),
+    telemetry: rules.boolean('telemetry', options.telemetry, true),
   };
 }

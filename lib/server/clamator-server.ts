@@ -12,6 +12,7 @@ import { buildRoutes, type RouteGroup } from './handler-routes.js';
 import { HandlerRunner, type ProcessingHooks } from './handler-invocation.js';
 import type { ClamatorContext } from './clamator.context.js';
 import { SubscriptionProcessor } from './subscription-processor.js';
+import { RpcTelemetry } from '../telemetry/rpc-telemetry.js';
 import { ServiceConsumer } from './service-consumer.js';
 
 /** Events of the command connection that `ClamatorServer.on()` can listen to. */
@@ -100,6 +101,7 @@ export class ClamatorServer
       await this.close();
       throw error;
     }
+    this.runner.telemetry ??= await RpcTelemetry.create(this.options.telemetry);
     if (this.closeSignal.signal.aborted) throw new ClamatorTransportError('ClamatorServer: closed while listen() was starting.');
     this.unwatchConnection = this.streams.watchConnectionState((state) => this._status$.next(state));
     for (const route of routes.groups) this.consumers.push(this.consumerFor(route));
@@ -130,8 +132,13 @@ export class ClamatorServer
           rawField: (entryId, field) => this.streams.rawField(service, entryId, field),
         })
       : new SubscriptionProcessor(service, subscription, consumer, handlers, logger, maxEnvelopeBytes, runner);
-    return new ServiceConsumer({ ...this.options, service, group, subscription, consumer }, this.streams, processor, this.logger, (state) =>
-      this._status$.next(state),
+    return new ServiceConsumer(
+      { ...this.options, service, group, subscription, consumer },
+      this.streams,
+      processor,
+      this.logger,
+      (state) => this._status$.next(state),
+      () => this.runner.telemetry?.deadLettered(service),
     );
   }
 

@@ -1,5 +1,7 @@
 import type { MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
+import { ErrorCode, toJsonRpcError } from '../protocol/errors.js';
+import type { RpcFailure, RpcTelemetry } from '../telemetry/rpc-telemetry.js';
 import type { ClamatorContext } from './clamator.context.js';
 
 /** Raised when a handler outlives `handlerTimeoutMs`. */
@@ -15,6 +17,13 @@ async function resultOf(handler: MessageHandler, params: unknown, context: Clama
   return result;
 }
 
+/** What a handler's failure means for its caller, for the handler's span and metrics. */
+function failureOf(error: unknown): RpcFailure {
+  if (error instanceof HandlerTimeout) return { code: ErrorCode.InternalError, message: `handler timeout (${error.timeoutMs} ms)` };
+  const { code, message } = toJsonRpcError(error);
+  return { code, message };
+}
+
 /** Runs work between Nest's processing start and end hooks (Nest 12), for one delivery. */
 export interface ProcessingHooks {
   /** Runs `work` inside the hooks for `context`, each hook once; just runs it where no hook is set. */
@@ -27,6 +36,9 @@ export interface ProcessingHooks {
  * itself is not cancelled).
  */
 export class HandlerRunner {
+  /** Traces and metrics of the handlers, once the server has loaded OpenTelemetry (installed, not turned off). */
+  telemetry: RpcTelemetry | undefined;
+
   constructor(
     private readonly timeoutMs: number,
     private readonly hooks: ProcessingHooks,
@@ -34,7 +46,15 @@ export class HandlerRunner {
 
   /** Runs `handler` with `params` and `context`, and settles on its value (see `resultOf`). */
   run(handler: MessageHandler, params: unknown, context: ClamatorContext): Promise<unknown> {
-    return this.hooks.around(context, () => this.withDeadline(resultOf(handler, params, context)));
+    const { telemetry } = this;
+    if (!telemetry) return this.hooks.around(context, () => this.withDeadline(resultOf(handler, params, context)));
+    return this.hooks.around(context, () =>
+      telemetry.serverRpc(
+        context.getService(), context.getMethod(), context.getId(), context.getMetadata(),
+        () => this.withDeadline(resultOf(handler, params, context)),
+        failureOf,
+      ),
+    );
   }
 
   private withDeadline(work: Promise<unknown>): Promise<unknown> {

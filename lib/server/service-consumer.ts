@@ -84,6 +84,8 @@ export class ServiceConsumer {
     private readonly processor: EntryHandling,
     private readonly logger: LoggerService,
     private readonly onConnectionState: ConnectionStateListener,
+    /** Hears of every entry this consumer moves to the dead-letter stream (for metrics). Default: nobody. */
+    private readonly onDeadLetter: () => void = () => undefined,
   ) {
     this.batchSize = settings.readCount;
     this.label =
@@ -299,6 +301,7 @@ export class ServiceConsumer {
   private async keepAsDeadLetter(entry: StreamEntry, reason: string, deliveryCount: number): Promise<void> {
     const { service } = this.settings;
     await this.streams.deadLetter(service, entry, reason, deliveryCount);
+    this.onDeadLetter();
     this.logger.error(`${this.label}: entry ${entry.id}: ${reason}; moved to ${this.streams.keys.deadLetterStream(service)}.`);
   }
 

@@ -67,6 +67,7 @@ describe('client options', () => {
         blockMs: 1,
         replyReadCount: 100_000,
         connectTimeoutMs: MAX_TIMEOUT_MS,
+        telemetry: false,
       };
       expect(resolveClientOptions(given)).toEqual(given);
       expect(resolveClientOptions({ keyPrefix: 'app', defaultTimeoutMs: 1, blockMs: 60_000, replyReadCount: 1, connectTimeoutMs: 1 })).toMatchObject({
@@ -127,6 +128,13 @@ describe('client options', () => {
       for (const value of values) {
         const error = optionError(() => configure({ keyPrefix: 'app', [option]: value } as ClamatorClientOptions), option, 'ClamatorClient');
         expect(error.message).toContain('must be an integer');
+      }
+    });
+
+    it('telemetry not a boolean', () => {
+      for (const value of ['yes', 1, null]) {
+        const error = optionError(() => configure({ keyPrefix: 'app', telemetry: value } as unknown as ClamatorClientOptions), 'telemetry', 'ClamatorClient');
+        expect(error.message).toContain('must be true or false');
       }
     });
   });

@@ -189,6 +189,13 @@ describe('server options', () => {
         expect(error.message).toContain('must be an integer');
       }
     });
+
+    it('telemetry not a boolean', () => {
+      for (const value of ['yes', 1, null]) {
+        const error = optionError(() => configure({ keyPrefix: 'app', telemetry: value } as unknown as ClamatorServerOptions), 'telemetry', 'ClamatorServer');
+        expect(error.message).toContain('must be true or false');
+      }
+    });
   });
 
   it('requires deadConsumerIdleMs to stay well above blockMs', () => {
