@@ -45,6 +45,20 @@ export class ClamatorKeys {
     return `${SUBSCRIPTION_GROUP_PREFIX}${subscription}`;
   }
 
+  /**
+   * `<keyPrefix>:subscription:<service>:<subscription>`: when a reader of that subscription was last
+   * alive (ms since epoch), written by its servers while they run, so that a subscription nobody
+   * reads for any more can be told from one whose readers are merely quiet.
+   */
+  subscriptionHeartbeat(service: string, subscription: string): string {
+    return `${this.keyPrefix}:subscription:${service}:${subscription}`;
+  }
+
+  /** The subscription a subscription group reads for; `undefined` for any other group. */
+  subscriptionOf(group: string): string | undefined {
+    return this.isSubscriptionGroup(group) ? group.slice(SUBSCRIPTION_GROUP_PREFIX.length) : undefined;
+  }
+
   /** True for the name of a subscription's consumer group. */
   isSubscriptionGroup(group: string): boolean {
     return group.startsWith(SUBSCRIPTION_GROUP_PREFIX);

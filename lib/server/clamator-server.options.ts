@@ -58,10 +58,10 @@ export interface ClamatorServerOptions extends ClamatorConnectionOptions {
    */
   connectTimeoutMs?: number;
   /**
-   * A subscription (`@EventPattern(..., { subscription })`) none of whose readers has been active for
-   * this long, and whose last read entry is that old too, is stale: it no longer holds back the
+   * A subscription (`@EventPattern(..., { subscription })`) none of whose servers has been alive for
+   * this long (they say so every second while they run) is stale: it no longer holds back the
    * trimming of the service's command stream (the notifications it has not read may then be trimmed
-   * away), and a warning names it once. Default: 3600000 (1 h).
+   * away), and a warning names it once. At least 5000. Default: 3600000 (1 h).
    */
   staleSubscriptionMs?: number;
   /**
@@ -132,7 +132,8 @@ export function resolveServerOptions(options: ClamatorServerOptions): ResolvedSe
     deadConsumerIdleMs: rules.integer('deadConsumerIdleMs', options.deadConsumerIdleMs, DEFAULTS.deadConsumerIdleMs, Math.max(10 * blockMs, 1000), Number.MAX_SAFE_INTEGER, ms),
     maintenanceIntervalMs: rules.integer('maintenanceIntervalMs', options.maintenanceIntervalMs, DEFAULTS.maintenanceIntervalMs, 100, Number.MAX_SAFE_INTEGER, ms),
     connectTimeoutMs: rules.integer('connectTimeoutMs', options.connectTimeoutMs, DEFAULTS.connectTimeoutMs, 1, 2_147_483_647, ms),
-    staleSubscriptionMs: rules.integer('staleSubscriptionMs', options.staleSubscriptionMs, DEFAULTS.staleSubscriptionMs, 1000, Number.MAX_SAFE_INTEGER, ms),
+    // Several missed heartbeats (one a second) before a subscription counts as gone.
+    staleSubscriptionMs: rules.integer('staleSubscriptionMs', options.staleSubscriptionMs, DEFAULTS.staleSubscriptionMs, 5000, Number.MAX_SAFE_INTEGER, ms),
     telemetry: rules.boolean('telemetry', options.telemetry, true),
   };
 }

@@ -176,7 +176,9 @@ export class ClamatorServer
       groups.map(({ service, subscription }) =>
         subscription === undefined
           ? this.streams.ensureGroup(service)
-          : this.streams.ensureGroup(service, '$', this.streams.keys.subscriptionGroup(subscription)),
+          : this.streams
+              .ensureGroup(service, '$', this.streams.keys.subscriptionGroup(subscription))
+              .then(() => this.streams.touchSubscription(service, subscription)),
       ),
     );
     const remainingMs = Math.max(connectTimeoutMs - (Date.now() - startedAt), 100);

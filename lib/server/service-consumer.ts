@@ -47,6 +47,9 @@ export const CLAIM_REFRESH_MAX_MS = 500;
  */
 export const STOP_READ_BOUND_MS = 500;
 
+/** How often the servers of a subscription say that they are alive (its heartbeat key), while they run. */
+export const SUBSCRIPTION_HEARTBEAT_MS = 1_000;
+
 
 /**
  * One service's consumer in its group: a read loop on a dedicated connection, a bounded queue
@@ -120,6 +123,7 @@ export class ServiceConsumer {
     this.timers.push(setInterval(() => void this.reclaim(), Math.max(MIN_RECLAIM_INTERVAL_MS, Math.floor(idle / 4))));
     this.timers.push(setInterval(() => void this.refreshClaims(), Math.max(25, Math.floor(refreshAgeMs / 2))));
     this.timers.push(setInterval(() => void this.maintain(), this.settings.maintenanceIntervalMs));
+    if (subscription !== undefined) this.timers.push(setInterval(() => void this.heartbeat(subscription), SUBSCRIPTION_HEARTBEAT_MS));
     for (const timer of this.timers) timer.unref();
   }
 
@@ -316,6 +320,12 @@ export class ServiceConsumer {
     } catch (error) {
       if (!this.stopping) this.logger.warn(`${this.label}: maintenance failed: ${(error as Error).message}`);
     }
+  }
+
+  /** Says that this subscription has a live reader; a failure is for the next beat (or the read loop) to notice. */
+  private async heartbeat(subscription: string): Promise<void> {
+    if (this.stopping) return;
+    await this.streams.touchSubscription(this.settings.service, subscription).catch(() => undefined);
   }
 
   /** Says once that a subscription group nobody reads for any more no longer holds the stream back. */

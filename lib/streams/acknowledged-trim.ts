@@ -1,32 +1,34 @@
 import type { Redis } from 'ioredis';
-import { compareStreamIds, type GroupInfo, parseConsumersInfo, parseGroupsInfo, parsePendingSummaryMinId } from './stream-replies.js';
+import { compareStreamIds, type GroupInfo, parseGroupsInfo, parsePendingSummaryMinId } from './stream-replies.js';
 
 /** Most XTRIM calls in one pass, so that a long backlog is worked off over several passes. */
 const MAX_TRIM_ROUNDS = 50;
 
 /** When a subscription group stops holding a command stream back. */
 export interface StaleSubscriptions {
-  /** A subscription none of whose consumers was active for this long, and whose last read entry is this old, is stale. */
+  /** A subscription none of whose readers has been alive for this long is stale. */
   readonly staleSubscriptionMs: number;
   /** Hears of each stale subscription group met in a pass. */
   readonly onStale: (group: string) => void;
 }
 
-/** `StaleSubscriptions` and how to tell a subscription group by its name. */
+/** `StaleSubscriptions`, and where the readers of a group say they are alive. */
 interface StaleRule extends StaleSubscriptions {
-  readonly isSubscription: (group: string) => boolean;
+  /** The heartbeat key of a subscription group; `undefined` for any other group (which is never stale). */
+  readonly heartbeatKey: (group: string) => string | undefined;
 }
 
 /**
- * True when nobody reads for the subscription group any more: none of its consumers was active
- * within the bound (by `inactive` from Redis 7.2, by `idle` before it) and the last entry it read
- * was written before the bound too (a group with no consumers left counts from there alone).
+ * True when nobody reads for the subscription group any more: its readers' heartbeat (written
+ * every second while a server of the subscription runs) is older than the bound, or gone. Read
+ * from a key of its own rather than from the group's consumers, whose idle times differ between
+ * Redis versions and say nothing of a consumer that has not read yet.
  */
-async function isStale(connection: Redis, key: string, group: GroupInfo, rule: StaleRule, nowMs: number): Promise<boolean> {
-  const lastReadMs = Number(group.lastDeliveredId.split('-')[0]);
-  if (nowMs - lastReadMs <= rule.staleSubscriptionMs) return false;
-  const consumers = parseConsumersInfo(await connection.xinfo('CONSUMERS', key, group.name));
-  return consumers.every((consumer) => (consumer.inactiveMs ?? consumer.idleMs) > rule.staleSubscriptionMs);
+async function isStale(connection: Redis, group: GroupInfo, rule: StaleRule, nowMs: number): Promise<boolean> {
+  const key = rule.heartbeatKey(group.name);
+  if (key === undefined) return false;
+  const aliveAtMs = Number((await connection.get(key)) ?? 0);
+  return nowMs - aliveAtMs > rule.staleSubscriptionMs;
 }
 
 /**
@@ -39,7 +41,7 @@ async function acknowledgedBound(connection: Redis, key: string, rule: StaleRule
   const nowMs = Date.now();
   let safeId: string | null = null;
   for (const group of groups) {
-    if (rule?.isSubscription(group.name) && (await isStale(connection, key, group, rule, nowMs))) {
+    if (rule && (await isStale(connection, group, rule, nowMs))) {
       rule.onStale(group.name);
       continue;
     }

@@ -48,6 +48,9 @@ export interface ClamatorStreamsOptions extends Omit<ClamatorConnectionOptions, 
  */
 export const CLOSE_FLUSH_BOUND_MS = 1_000;
 
+/** A subscription's heartbeat key outlives its last reader by this long, then goes. */
+const SUBSCRIPTION_HEARTBEAT_TTL_MS = 7 * 24 * 60 * 60_000;
+
 function isBusyGroup(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('BUSYGROUP');
 }
@@ -305,15 +308,26 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   /**
    * Trims from the command stream of `service` the entries every group has acknowledged; entries
    * pending or not yet delivered to some group are never removed, with one exception: a
-   * subscription group none of whose consumers has been active for `staleSubscriptionMs` (and
-   * whose last read entry is that old too) no longer holds the stream back, and `onStale` hears of it.
+   * subscription group none of whose readers has been alive for `staleSubscriptionMs` (see
+   * `touchSubscription`) no longer holds the stream back, and `onStale` hears of it.
    * Returns the number of entries removed.
    */
   trimAcknowledged(service: string, stale?: StaleSubscriptions): Promise<number> {
     return trimAcknowledgedEntries(this.connection, this.keys.commandStream(service), stale && {
       ...stale,
-      isSubscription: (group) => this.keys.isSubscriptionGroup(group),
+      heartbeatKey: (group) => {
+        const subscription = this.keys.subscriptionOf(group);
+        return subscription === undefined ? undefined : this.keys.subscriptionHeartbeat(service, subscription);
+      },
     });
+  }
+
+  /**
+   * Says that a reader of `subscription` on `service` is alive now (its heartbeat key), so that
+   * trimming keeps holding the stream for it. Expires after a week, when nobody says it again.
+   */
+  async touchSubscription(service: string, subscription: string): Promise<void> {
+    await this.connection.set(this.keys.subscriptionHeartbeat(service, subscription), String(Date.now()), 'PX', SUBSCRIPTION_HEARTBEAT_TTL_MS);
   }
 
   /** Consumers of `group` (the service's own by default) with their pending counts and idle times. */

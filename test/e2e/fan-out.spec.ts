@@ -133,7 +133,7 @@ describe('event fan-out through subscriptions', () => {
 
   it('stops holding the stream for a subscription gone longer than staleSubscriptionMs, and says so once', async () => {
     const redis = connections.open();
-    const base = { REDIS_URL: redisUrl(), CLAMATOR_PREFIX: keyPrefix, MAINTENANCE_INTERVAL_MS: 100, STALE_SUBSCRIPTION_MS: 1000 };
+    const base = { REDIS_URL: redisUrl(), CLAMATOR_PREFIX: keyPrefix, MAINTENANCE_INTERVAL_MS: 100, STALE_SUBSCRIPTION_MS: 5000 };
     const owner = await workers.start({ ...base, ROLE: 'owner', INSTANCE_ID: 'owner-1' });
     const gone = await workers.start({ ...base, ROLE: 'subscriber', SUBSCRIPTION: 'gone', INSTANCE_ID: 'gone-1' });
     client = new ClamatorClient({ keyPrefix, redisUrl: redisUrl() });
@@ -142,11 +142,16 @@ describe('event fan-out through subscriptions', () => {
     await waitFor(async () => (await counts(redis, `${keyPrefix}:test:sub:gone`)).size === 1, 10_000, 'the subscription to read once');
     gone.kill('SIGKILL');
     await gone.exited;
-    // Longer than staleSubscriptionMs since the subscription's last read.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Until then the gone subscription still holds the stream back.
+    await Promise.all(range(300).map((n) => caller.notify('orders', 'shipped', { n: 1000 + n })));
+    await waitFor(async () => (await counts(redis, `${keyPrefix}:test:owner`)).size === 301, 20_000, 'the owner to handle them');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await redis.xlen(`${keyPrefix}:cmds:orders`)).toBeGreaterThanOrEqual(300);
+    // Longer than staleSubscriptionMs since its last heartbeat.
+    await new Promise((resolve) => setTimeout(resolve, 4500));
 
     await Promise.all(range(500).map((n) => caller.notify('orders', 'shipped', { n })));
-    await waitFor(async () => (await counts(redis, `${keyPrefix}:test:owner`)).size === 501, 20_000, 'the owner to handle each notification');
+    await waitFor(async () => (await counts(redis, `${keyPrefix}:test:owner`)).size === 801, 20_000, 'the owner to handle each notification');
     await waitFor(async () => (await redis.xlen(`${keyPrefix}:cmds:orders`)) < 200, 10_000, 'the stream trimmed past the stale subscription');
     await waitFor(() => owner.lines.some((line) => line.includes('"subscription:gone"') && line.includes('no active reader')), 5000, 'the warning');
     expect(owner.lines.filter((line) => line.includes('"subscription:gone"')).length).toBe(1);

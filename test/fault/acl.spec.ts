@@ -19,7 +19,7 @@ import { consumersOf, pendingCount } from './fault-helpers.js';
 const TRANSPORT_COMMANDS = [
   '+xadd', '+xreadgroup', '+xread', '+xack', '+xautoclaim', '+xclaim', '+xpending', '+xtrim', '+xrange',
   '+xgroup|create', '+xgroup|delconsumer', '+xinfo|groups', '+xinfo|consumers',
-  '+pexpire', '+del', '+eval', '+evalsha', '+info', '+client|setname', '+client|id', '+client|unblock',
+  '+pexpire', '+del', '+set', '+get', '+eval', '+evalsha', '+info', '+client|setname', '+client|id', '+client|unblock',
 ];
 
 const notified: number[] = [];
@@ -40,6 +40,17 @@ class AclController {
   @EventPattern('acl.note')
   note(@Payload() params: { n: number }) {
     notified.push(params.n);
+  }
+}
+
+const audited: number[] = [];
+
+@Controller()
+class AclAudit {
+  // A subscription too: its heartbeat (SET) and the trimming that reads it (GET) run under the ACL.
+  @EventPattern<string>('acl.note', { subscription: 'audit' })
+  note(@Payload() params: { n: number }) {
+    audited.push(params.n);
   }
 }
 
@@ -73,7 +84,7 @@ describe('a least-privilege ACL user', () => {
     const stream = `${keyPrefix}:cmds:acl`;
 
     // The user cannot touch keys outside its prefix, nor run anything else.
-    await expect(ghost.set(`${keyPrefix}:plain`, '1')).rejects.toThrow(/NOPERM/);
+    await expect(ghost.incr(`${keyPrefix}:plain`)).rejects.toThrow(/NOPERM/);
     await expect(ghost.xadd('elsewhere', '*', 'a', '1')).rejects.toThrow(/NOPERM/);
     await admin.acl('LOG', 'RESET');
 
@@ -86,7 +97,7 @@ describe('a least-privilege ACL user', () => {
     await ghost.xreadgroup('GROUP', 'acl', 'acl:ghost', 'COUNT', 1, 'STREAMS', stream, '>');
     expect(await pendingCount(admin, keyPrefix, 'acl')).toBe(1);
 
-    const started = await startMicroservice([AclController], {
+    const started = await startMicroservice([AclController, AclAudit], {
       keyPrefix,
       redisUrl: url,
       consumerClaimIdleMs: 1000,
@@ -105,7 +116,7 @@ describe('a least-privilege ACL user', () => {
     await expect(caller.call('acl', 'slow', { ms: 1500 })).resolves.toBe(1500);
     notified.length = 0;
     await caller.notify('acl', 'note', { n: 7 });
-    await waitFor(() => notified.length === 1, 5000, 'the notification');
+    await waitFor(() => notified.length === 1 && audited.includes(7), 5000, 'the notification, to the service and the subscription');
     expect(notified).toEqual([7]);
 
     await waitFor(async () => (await admin.xlen(stream)) < 150, 10_000, 'acknowledged entries trimmed');
