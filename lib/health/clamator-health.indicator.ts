@@ -10,16 +10,8 @@ import {
   resolveHealthCheckOptions,
   type ResolvedHealthCheckOptions,
 } from './clamator-health.options.js';
-import {
-  type ClamatorGroupHealth,
-  type ClamatorHealthDetails,
-  type ClamatorHealthIndicatorResult,
-  type GroupThresholds,
-  groupFailure,
-  groupLabel,
-  healthDetails,
-} from './clamator-health.result.js';
-import { type ProbeOutcome, probeRedis } from './redis-probe.js';
+import { type ClamatorHealthDetails, type ClamatorHealthIndicatorResult, healthDetails, judgeGroups } from './clamator-health.result.js';
+import { probeRedis } from './redis-probe.js';
 
 /**
  * States of a connection that a streams service has just opened for the check (or that waits for
@@ -138,35 +130,4 @@ export class ClamatorHealthIndicator {
       failures,
     );
   }
-}
-
-/**
- * The health of each served group from what XINFO GROUPS said of its service, with what fails the
- * thresholds added to `failures`. A group missing from its stream is reported, not failed: the
- * server creates it again on its next read (after Redis restarted empty, for instance).
- */
-function judgeGroups(
-  served: ReadonlyArray<{ readonly service: string; readonly group: string }>,
-  states: ProbeOutcome['groups'],
-  thresholds: GroupThresholds,
-  failures: Record<string, string>,
-): Record<string, ClamatorGroupHealth> {
-  const judged: Record<string, ClamatorGroupHealth> = {};
-  for (const { service, group } of served) {
-    const read = states.get(service);
-    if (read === undefined) continue; // not answered in time: the redis failure says so
-    if (read instanceof Error) {
-      failures[service] = `XINFO GROUPS failed: ${read.message}`;
-      continue;
-    }
-    const info = read.find(({ name }) => name === group);
-    const health: ClamatorGroupHealth = info
-      ? { service, group, pending: info.pending, lag: info.lag }
-      : { service, group, pending: 0, lag: null, missing: true };
-    const label = groupLabel(service, group);
-    judged[label] = health;
-    const failure = groupFailure(health, thresholds);
-    if (failure) failures[label] = failure;
-  }
-  return judged;
 }

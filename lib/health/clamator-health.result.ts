@@ -1,3 +1,4 @@
+import type { GroupInfo } from '../streams/stream-replies.js';
 import type { ClamatorHealthConnectionKind } from './clamator-health.options.js';
 
 /*
@@ -87,6 +88,38 @@ export function groupFailure(health: ClamatorGroupHealth, { maxPending, maxLag }
   if (maxPending !== undefined && health.pending > maxPending) broken.push(`pending ${health.pending} > maxPending ${maxPending}`);
   if (maxLag !== undefined && health.lag !== null && health.lag > maxLag) broken.push(`lag ${health.lag} > maxLag ${maxLag}`);
   return broken.length > 0 ? broken.join(', ') : undefined;
+}
+
+/**
+ * The health of each served group from what XINFO GROUPS said of its service (a service missing
+ * from `states` was not answered in time: the `redis` failure says so), with what fails the
+ * thresholds added to `failures`. A group missing from its stream is reported, not failed: the
+ * server creates it again on its next read (after Redis restarted empty, for instance).
+ */
+export function judgeGroups(
+  served: ReadonlyArray<{ readonly service: string; readonly group: string }>,
+  states: ReadonlyMap<string, readonly GroupInfo[] | Error>,
+  thresholds: GroupThresholds,
+  failures: Record<string, string>,
+): Record<string, ClamatorGroupHealth> {
+  const judged: Record<string, ClamatorGroupHealth> = {};
+  for (const { service, group } of served) {
+    const read = states.get(service);
+    if (read === undefined) continue;
+    if (read instanceof Error) {
+      failures[service] = `XINFO GROUPS failed: ${read.message}`;
+      continue;
+    }
+    const info = read.find(({ name }) => name === group);
+    const health: ClamatorGroupHealth = info
+      ? { service, group, pending: info.pending, lag: info.lag }
+      : { service, group, pending: 0, lag: null, missing: true };
+    const label = groupLabel(service, group);
+    judged[label] = health;
+    const failure = groupFailure(health, thresholds);
+    if (failure) failures[label] = failure;
+  }
+  return judged;
 }
 
 /** The failures in one line: `redis: timeout after 1000 ms; orders: pending 3 > maxPending 2`. */

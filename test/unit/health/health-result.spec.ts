@@ -4,6 +4,7 @@ import {
   groupFailure,
   groupLabel,
   healthDetails,
+  judgeGroups,
   roundMs,
 } from '../../../lib/health/clamator-health.result.js';
 
@@ -28,6 +29,50 @@ describe('health results', () => {
 
   it('never fails a group on a lag Redis could not tell', () => {
     expect(groupFailure(group(0, null), { maxPending: undefined, maxLag: 0 })).toBeUndefined();
+  });
+
+  describe('judgeGroups', () => {
+    const served = [
+      { service: 'orders', group: 'orders' },
+      { service: 'orders', group: 'subscription:billing' },
+      { service: 'stock', group: 'stock' },
+    ];
+    const info = (name: string, pending: number, lag: number | null) => ({ name, pending, lag, lastDeliveredId: '1-0' });
+
+    it('reports every group under its key and fails those over a threshold', () => {
+      const failures: Record<string, string> = {};
+      const states = new Map([
+        ['orders', [info('orders', 5, 0), info('subscription:billing', 0, 12), info('other', 99, 99)]],
+        ['stock', [info('stock', 0, null)]],
+      ]);
+      expect(judgeGroups(served, states, { maxPending: 2, maxLag: 10 }, failures)).toEqual({
+        orders: { service: 'orders', group: 'orders', pending: 5, lag: 0 },
+        'orders/subscription:billing': { service: 'orders', group: 'subscription:billing', pending: 0, lag: 12 },
+        stock: { service: 'stock', group: 'stock', pending: 0, lag: null },
+      });
+      expect(failures).toEqual({ orders: 'pending 5 > maxPending 2', 'orders/subscription:billing': 'lag 12 > maxLag 10' });
+    });
+
+    it('reports a missing group (Redis restarted empty) without failing it, and a failed read as a failure of its service', () => {
+      const failures: Record<string, string> = {};
+      const states = new Map<string, ReturnType<typeof info>[] | Error>([
+        ['orders', []],
+        ['stock', new Error('WRONGTYPE Operation against a key holding the wrong kind of value')],
+      ]);
+      expect(judgeGroups(served, states, { maxPending: 0, maxLag: 0 }, failures)).toEqual({
+        orders: { service: 'orders', group: 'orders', pending: 0, lag: null, missing: true },
+        'orders/subscription:billing': { service: 'orders', group: 'subscription:billing', pending: 0, lag: null, missing: true },
+      });
+      expect(failures).toEqual({ stock: 'XINFO GROUPS failed: WRONGTYPE Operation against a key holding the wrong kind of value' });
+    });
+
+    it('leaves out the services Redis did not answer for in time', () => {
+      const failures: Record<string, string> = {};
+      expect(judgeGroups(served, new Map([['stock', [info('stock', 1, 1)]]]), { maxPending: 0, maxLag: undefined }, failures)).toEqual({
+        stock: { service: 'stock', group: 'stock', pending: 1, lag: 1 },
+      });
+      expect(failures).toEqual({ stock: 'pending 1 > maxPending 0' });
+    });
   });
 
   it('is up without failures and down with them, with the failures in one line', () => {
