@@ -62,7 +62,7 @@ export class ClamatorHealthIndicator {
    * - A streams service is checked through its command connection, opened on the first check if
    *   nothing opened it before and kept (it is the service's, closed when the service closes).
    *
-   * Never rejects for what Redis does; only invalid options throw (`ClamatorOptionsError`).
+   * Never rejects for what Redis does: only invalid options make it reject (`ClamatorOptionsError`).
    */
   async isHealthy<const Key extends string>(key: Key, options: ClamatorHealthCheckOptions): Promise<ClamatorHealthIndicatorResult<Key>> {
     const details = await this.check(resolveHealthCheckOptions(options));
