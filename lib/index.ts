@@ -15,7 +15,7 @@ export {
   type ClamatorStreamsOptions,
 } from './streams/clamator-streams.service.js';
 export { type ClamatorStatus, type ClamatorConnectionEvents } from './streams/connections/connection-status.js';
-export { type StreamEntry, type AutoClaimResult, type PendingEntryInfo } from './streams/stream-replies.js';
+export { type StreamEntry, type AutoClaimResult, type PendingEntryInfo, type GroupInfo } from './streams/stream-replies.js';
 export {
   ClamatorExceptionFilter,
   clamatorValidationExceptionFactory,
@@ -35,6 +35,19 @@ export { ClamatorKeys } from './protocol/keys.js';
 export { type JsonRpcId, type JsonRpcParams } from './protocol/envelopes.js';
 export { CLAMATOR_TRANSPORT } from './protocol/constants.js';
 export { ClamatorModule } from './module/clamator.module.js';
+export { ClamatorHealthIndicator } from './health/clamator-health.indicator.js';
+export {
+  type ClamatorHealthCheckOptions,
+  type ClamatorHealthConnection,
+  type ClamatorHealthConnectionKind,
+  DEFAULT_HEALTH_TIMEOUT_MS,
+} from './health/clamator-health.options.js';
+export {
+  type ClamatorGroupHealth,
+  type ClamatorHealthDetails,
+  type ClamatorHealthIndicatorResult,
+  type ClamatorHealthStatus,
+} from './health/clamator-health.result.js';
 export {
   type ClamatorModuleOptions,
   type ClamatorModuleAsyncOptions,

@@ -215,6 +215,15 @@ export class ClamatorServer
   }
 
   /**
+   * The consumer groups this server reads: one per served service (the group named after it) and
+   * one per subscription (`subscription:<name>` on the service's command stream). Empty until
+   * `listen()` has derived them from the handlers. For health checks and tools; read-only.
+   */
+  servedGroups(): Array<{ readonly service: string; readonly group: string }> {
+    return this.consumers.map(({ service, group }) => ({ service, group }));
+  }
+
+  /**
    * Stops reading at once, lets handlers in flight finish (up to `shutdownGraceMs`), writes their
    * replies and acknowledgements, then closes the connections this server opened. Idempotent, and
    * safe before `listen()`.

@@ -17,10 +17,12 @@ import { REMOVE_IDLE_CONSUMER_SCRIPT } from './scripts/remove-idle-consumer.scri
 import {
   type AutoClaimResult,
   type ConsumerInfo,
+  type GroupInfo,
   type PendingEntryInfo,
   type StreamEntry,
   parseAutoClaimReply,
   parseConsumersInfo,
+  parseGroupsInfo,
   parsePendingReply,
   parseReadReply,
   rawFieldValue,
@@ -91,6 +93,15 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
     const connection = this.connections.command;
     this.scriptLoader.follow(connection);
     return connection;
+  }
+
+  /**
+   * The command connection when one is open (an injected one always is), without opening one as
+   * `connection` would: for health checks, which must not connect what was never connected.
+   * `undefined` before first use and after `close()`.
+   */
+  openedConnection(): Redis | undefined {
+    return this.connections.openedCommand;
   }
 
   /** Where the command connection points, fit for logs and errors (no password). */
@@ -333,6 +344,20 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   /** Consumers of `group` (the service's own by default) with their pending counts and idle times. */
   async consumers(service: string, group = this.keys.group(service)): Promise<ConsumerInfo[]> {
     return parseConsumersInfo(await this.connection.xinfo('CONSUMERS', this.keys.commandStream(service), group));
+  }
+
+  /**
+   * Every consumer group of the command stream of `service` (`XINFO GROUPS`): the service's own and
+   * its subscriptions', with their pending counts and lag. Empty when the stream does not exist.
+   */
+  async groupStates(service: string): Promise<GroupInfo[]> {
+    try {
+      return parseGroupsInfo(await this.connection.xinfo('GROUPS', this.keys.commandStream(service)));
+    } catch (error) {
+      // Redis restarted empty, or nothing was ever written: no stream, so no group either.
+      if (error instanceof Error && /no such key/i.test(error.message)) return [];
+      throw error;
+    }
   }
 
   /**

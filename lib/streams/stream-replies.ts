@@ -123,9 +123,17 @@ export function fieldValue(fields: readonly string[], name: string): string | un
 
 /** What XINFO GROUPS says of one consumer group. */
 export interface GroupInfo {
+  /** The group's name. */
   readonly name: string;
+  /** Entries delivered to the group's consumers and not acknowledged yet (its pending entries list). */
   readonly pending: number;
+  /** The id of the last entry delivered to the group. */
   readonly lastDeliveredId: string;
+  /**
+   * Entries of the stream not yet delivered to the group. `null` when Redis cannot tell: before
+   * Redis 7.0, and after entries past the group's position were deleted.
+   */
+  readonly lag: number | null;
 }
 
 /** What XINFO CONSUMERS says of one consumer. */
@@ -152,6 +160,13 @@ function infoRecord(raw: unknown): Map<string, unknown> {
   return new Map();
 }
 
+/** A count that may be missing (older Redis) or nil (Redis cannot tell): `null` then, never 0. */
+function optionalCount(raw: unknown): number | null {
+  if (raw === null || raw === undefined) return null;
+  const count = Number(toText(raw));
+  return Number.isFinite(count) ? count : null;
+}
+
 /** Parses XINFO GROUPS. */
 export function parseGroupsInfo(raw: unknown): GroupInfo[] {
   if (!Array.isArray(raw)) return [];
@@ -159,6 +174,7 @@ export function parseGroupsInfo(raw: unknown): GroupInfo[] {
     name: toText(record.get('name')),
     pending: Number(record.get('pending') ?? 0),
     lastDeliveredId: toText(record.get('last-delivered-id') ?? '0-0'),
+    lag: optionalCount(record.get('lag')),
   }));
 }
 

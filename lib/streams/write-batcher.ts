@@ -249,20 +249,24 @@ function hasReply(write: HandledEntryWrite): boolean {
   return write.replyTo !== undefined && write.envelope !== undefined;
 }
 
-/** Acknowledgements grouped by command stream: one XACK per stream. */
+/**
+ * Acknowledgements grouped by command stream and consumer group: one XACK per pair (a service's
+ * own group and its subscriptions' share one command stream).
+ */
 class EntryAcks {
-  private readonly byStream = new Map<string, { group: string; ids: string[] }>();
+  private readonly byStream = new Map<string, { key: string; group: string; ids: string[] }>();
   size = 0;
 
   add(write: HandledEntryWrite): void {
     this.size += 1;
-    const ack = this.byStream.get(write.streamKey);
+    const at = `${write.streamKey}\n${write.group}`;
+    const ack = this.byStream.get(at);
     if (ack) ack.ids.push(write.entryId);
-    else this.byStream.set(write.streamKey, { group: write.group, ids: [write.entryId] });
+    else this.byStream.set(at, { key: write.streamKey, group: write.group, ids: [write.entryId] });
   }
 
   addTo(pipeline: ChainableCommander, failed: (streamKey: string, error: Error) => void): void {
-    for (const [key, { group, ids }] of this.byStream) {
+    for (const { key, group, ids } of this.byStream.values()) {
       pipeline.xack(key, group, ...ids, (error?: Error | null) => {
         if (error) failed(key, error);
       });

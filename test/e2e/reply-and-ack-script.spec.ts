@@ -70,6 +70,21 @@ describe('REPLY_AND_ACK_SCRIPT', () => {
     expect(await redis.pttl(taken)).toBe(-1);
   });
 
+  it("acknowledges each group of one command stream in its own name (a service's own group and a subscription's)", async () => {
+    const key = `${prefix}:cmds:d`;
+    const [id] = await delivered('d', 1);
+    await redis.xgroup('CREATE', key, 'subscription:s', '0');
+    await redis.xreadgroup('GROUP', 'subscription:s', 'c', 'STREAMS', key, '>');
+    const replyTo = `${prefix}:replies:d`;
+    const batch: HandledEntryWrite[] = [
+      { streamKey: key, group: 'd', entryId: id, replyTo, envelope: '{"jsonrpc":"2.0","id":1,"result":null}', ackWithoutReply: false },
+      { streamKey: key, group: 'subscription:s', entryId: id, replyTo: undefined, envelope: undefined, ackWithoutReply: false },
+    ];
+    expect(await REPLY_AND_ACK_SCRIPT.run(redis, replyAndAckCall(batch, 1000, 60_000))).toEqual([]);
+    expect(await pendingIds('d')).toEqual([]);
+    expect(await redis.xpending(key, 'subscription:s', '-', '+', 10)).toEqual([]);
+  });
+
   it('acknowledges everything at once when every reply went in', async () => {
     const ids = await delivered('c', 3);
     const replyTo = `${prefix}:replies:c`;

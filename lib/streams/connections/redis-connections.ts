@@ -77,6 +77,11 @@ export class RedisConnections {
     return this.ownedCommand;
   }
 
+  /** The command connection when there is one (the injected one always is), without opening one. */
+  get openedCommand(): Redis | undefined {
+    return this.source.redis ?? this.ownedCommand;
+  }
+
   /** Opens a connection reserved for one blocking read loop. */
   openBlocking(purpose: string): Redis {
     const overrides: RedisOptions = {

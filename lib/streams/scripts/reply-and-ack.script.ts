@@ -105,19 +105,22 @@ return failed
   { keyCount: 0, argv: [1, 1000, 0] },
 );
 
-/** The writes of one command stream in a batch, in batch order. */
+/** The writes of one consumer group of one command stream in a batch, in batch order. */
 interface StreamWrites {
+  readonly streamKey: string;
   readonly group: string;
   readonly writes: HandledEntryWrite[];
 }
 
 /** The arguments of `REPLY_AND_ACK_SCRIPT` for a batch. */
 export function replyAndAckCall(batch: readonly HandledEntryWrite[], replyStreamMaxLen: number, replyStreamTtlMs: number): ScriptCall {
+  // Per stream and group: a service's own group and its subscriptions' share one command stream.
   const byStream = new Map<string, StreamWrites>();
   for (const write of batch) {
-    const stream = byStream.get(write.streamKey);
+    const at = `${write.streamKey}\n${write.group}`;
+    const stream = byStream.get(at);
     if (stream) stream.writes.push(write);
-    else byStream.set(write.streamKey, { group: write.group, writes: [write] });
+    else byStream.set(at, { streamKey: write.streamKey, group: write.group, writes: [write] });
   }
   // Replies are numbered in the order of their entries within the stream groups, as the script reads them.
   const replyKeys: Array<string | number> = [];
@@ -138,7 +141,7 @@ export function replyAndAckCall(batch: readonly HandledEntryWrite[], replyStream
     for (const write of writes) perStream.push(write.entryId);
   }
   const argv = replyKeys;
-  for (const key of byStream.keys()) argv.push(key);
+  for (const { streamKey } of byStream.values()) argv.push(streamKey);
   const keyCount = argv.length;
   argv.push(replyStreamMaxLen, replyStreamTtlMs, envelopes.length);
   for (const envelope of envelopes) argv.push(envelope);

@@ -3,6 +3,7 @@ import {
   rawFieldValue,
   parseAutoClaimReply,
   parseEntries,
+  parseGroupsInfo,
   parsePendingReply,
   parseReadReply,
 } from '../../../lib/streams/stream-replies.js';
@@ -201,5 +202,26 @@ describe('rawFieldValue', () => {
     expect(rawFieldValue([[b('1-1'), null]], 'reply-to')).toBeUndefined();
     expect(rawFieldValue([[b('1-1'), [b('type'), b('rpc')]]], 'reply-to')).toBeUndefined();
     expect(rawFieldValue(null, 'reply-to')).toBeUndefined();
+  });
+});
+
+describe('parseGroupsInfo', () => {
+  const resp2 = ['name', 'orders', 'consumers', 1, 'pending', 3, 'last-delivered-id', '5-0', 'entries-read', 5, 'lag', 2];
+
+  it("reads RESP2's flat records, with the lag (Redis 7)", () => {
+    expect(parseGroupsInfo([resp2])).toEqual([{ name: 'orders', pending: 3, lastDeliveredId: '5-0', lag: 2 }]);
+  });
+
+  it("reads RESP3's maps and objects", () => {
+    const record = new Map<string, unknown>([['name', 'subscription:billing'], ['pending', 0], ['last-delivered-id', '7-1'], ['lag', 0]]);
+    expect(parseGroupsInfo([record, { name: 'orders', pending: 1, 'last-delivered-id': '1-0', lag: 4 }])).toEqual([
+      { name: 'subscription:billing', pending: 0, lastDeliveredId: '7-1', lag: 0 },
+      { name: 'orders', pending: 1, lastDeliveredId: '1-0', lag: 4 },
+    ]);
+  });
+
+  it('gives a lag Redis cannot tell (nil) or does not report (before 7.0) as null, never 0', () => {
+    expect(parseGroupsInfo([[...resp2.slice(0, -2), 'lag', null]])[0].lag).toBeNull();
+    expect(parseGroupsInfo([resp2.slice(0, -4)])[0].lag).toBeNull();
   });
 });

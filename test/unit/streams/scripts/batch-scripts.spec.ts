@@ -42,6 +42,16 @@ describe('replyAndAckCall', () => {
     expect(call).toEqual({ keyCount: 1, argv: ['p:cmds:a', 10, 1000, 0, 'a', 2, 'nn', '1-0', '1-1'] });
   });
 
+  it("keeps the groups of one command stream apart (a service's own and a subscription's), each acknowledged in its own name", () => {
+    const own = write('p:cmds:a', '1-0', 'p:replies:x', '{"r":1}');
+    const subscription = { ...write('p:cmds:a', '1-0'), group: 'subscription:billing' };
+    const call = replyAndAckCall([own, subscription, { ...write('p:cmds:a', '2-0'), group: 'subscription:billing' }], 10, 1000);
+    expect(call).toEqual({
+      keyCount: 3,
+      argv: ['p:replies:x', 'p:cmds:a', 'p:cmds:a', 10, 1000, 1, '{"r":1}', 'a', 1, 'r', '1-0', 'subscription:billing', 2, 'nn', '1-0', '2-0'],
+    });
+  });
+
   it('acknowledges in chunks the script can unpack', () => {
     expect(ACK_CHUNK).toBeLessThanOrEqual(1000);
     expect(REPLY_AND_ACK_SCRIPT.source).toContain(`first + ${ACK_CHUNK - 1}`);
