@@ -254,19 +254,24 @@ function hasReply(write: HandledEntryWrite): boolean {
  * own group and its subscriptions' share one command stream).
  */
 class EntryAcks {
-  private readonly byStream = new Map<string, { key: string; group: string; ids: string[] }>();
+  private readonly acks: Array<{ key: string; group: string; ids: string[] }> = [];
+  private last: { key: string; group: string; ids: string[] } | undefined;
   size = 0;
 
   add(write: HandledEntryWrite): void {
     this.size += 1;
-    const at = `${write.streamKey}\n${write.group}`;
-    const ack = this.byStream.get(at);
-    if (ack) ack.ids.push(write.entryId);
-    else this.byStream.set(at, { key: write.streamKey, group: write.group, ids: [write.entryId] });
+    // Nearly every batch holds one stream and group: look further only when it changes.
+    let ack = this.last;
+    if (ack === undefined || ack.key !== write.streamKey || ack.group !== write.group) {
+      ack = this.acks.find(({ key, group }) => key === write.streamKey && group === write.group);
+      if (ack === undefined) this.acks.push((ack = { key: write.streamKey, group: write.group, ids: [] }));
+      this.last = ack;
+    }
+    ack.ids.push(write.entryId);
   }
 
   addTo(pipeline: ChainableCommander, failed: (streamKey: string, error: Error) => void): void {
-    for (const { key, group, ids } of this.byStream.values()) {
+    for (const { key, group, ids } of this.acks) {
       pipeline.xack(key, group, ...ids, (error?: Error | null) => {
         if (error) failed(key, error);
       });

@@ -115,18 +115,20 @@ interface StreamWrites {
 /** The arguments of `REPLY_AND_ACK_SCRIPT` for a batch. */
 export function replyAndAckCall(batch: readonly HandledEntryWrite[], replyStreamMaxLen: number, replyStreamTtlMs: number): ScriptCall {
   // Per stream and group: a service's own group and its subscriptions' share one command stream.
-  const byStream = new Map<string, StreamWrites>();
+  const byStream: StreamWrites[] = [];
+  let last: StreamWrites | undefined;
   for (const write of batch) {
-    const at = `${write.streamKey}\n${write.group}`;
-    const stream = byStream.get(at);
-    if (stream) stream.writes.push(write);
-    else byStream.set(at, { streamKey: write.streamKey, group: write.group, writes: [write] });
+    if (last === undefined || last.streamKey !== write.streamKey || last.group !== write.group) {
+      last = byStream.find(({ streamKey, group }) => streamKey === write.streamKey && group === write.group);
+      if (last === undefined) byStream.push((last = { streamKey: write.streamKey, group: write.group, writes: [] }));
+    }
+    last.writes.push(write);
   }
   // Replies are numbered in the order of their entries within the stream groups, as the script reads them.
   const replyKeys: Array<string | number> = [];
   const envelopes: string[] = [];
   const perStream: Array<string | number> = [];
-  for (const { group, writes } of byStream.values()) {
+  for (const { group, writes } of byStream) {
     let marks = '';
     for (const write of writes) {
       if (write.replyTo !== undefined && write.envelope !== undefined) {
@@ -141,7 +143,7 @@ export function replyAndAckCall(batch: readonly HandledEntryWrite[], replyStream
     for (const write of writes) perStream.push(write.entryId);
   }
   const argv = replyKeys;
-  for (const { streamKey } of byStream.values()) argv.push(streamKey);
+  for (const { streamKey } of byStream) argv.push(streamKey);
   const keyCount = argv.length;
   argv.push(replyStreamMaxLen, replyStreamTtlMs, envelopes.length);
   for (const envelope of envelopes) argv.push(envelope);
