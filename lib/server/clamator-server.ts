@@ -12,7 +12,7 @@ import { buildRoutes, type RouteGroup } from './handler-routes.js';
 import { HandlerRunner, type ProcessingHooks } from './handler-invocation.js';
 import type { ClamatorContext } from './clamator.context.js';
 import { SubscriptionProcessor } from './subscription-processor.js';
-import { RpcTelemetry } from '../telemetry/rpc-telemetry.js';
+import { type GroupGauge, RpcTelemetry } from '../telemetry/rpc-telemetry.js';
 import { ServiceConsumer } from './service-consumer.js';
 
 /** Events of the command connection that `ClamatorServer.on()` can listen to. */
@@ -58,6 +58,7 @@ export class ClamatorServer
   /** Aborted by `close()`: a `listen()` still waiting for Redis gives up at once. */
   private readonly closeSignal = new AbortController();
   private unwatchConnection: (() => void) | undefined;
+  private unobserveGroups: (() => void) | undefined;
 
   constructor(options: ClamatorServerOptions) {
     super();
@@ -102,6 +103,7 @@ export class ClamatorServer
       throw error;
     }
     this.runner.telemetry ??= await RpcTelemetry.create(this.options.telemetry);
+    this.unobserveGroups = this.runner.telemetry?.observeGroups(() => this.groupGauges());
     if (this.closeSignal.signal.aborted) throw new ClamatorTransportError('ClamatorServer: closed while listen() was starting.');
     this.unwatchConnection = this.streams.watchConnectionState((state) => this._status$.next(state));
     for (const route of routes.groups) this.consumers.push(this.consumerFor(route));
@@ -223,6 +225,18 @@ export class ClamatorServer
     return this.consumers.map(({ service, group }) => ({ service, group }));
   }
 
+  /** What each group this server reads holds now (pending, lag), for the telemetry gauges. */
+  private async groupGauges(): Promise<GroupGauge[]> {
+    const gauges: GroupGauge[] = [];
+    for (const service of new Set(this.consumers.map((consumer) => consumer.service))) {
+      const served = new Set(this.consumers.filter((consumer) => consumer.service === service).map((consumer) => consumer.group));
+      for (const { name, pending, lag } of await this.streams.groupStates(service)) {
+        if (served.has(name)) gauges.push({ service, group: name, pending, lag });
+      }
+    }
+    return gauges;
+  }
+
   /**
    * Stops reading at once, lets handlers in flight finish (up to `shutdownGraceMs`), writes their
    * replies and acknowledgements, then closes the connections this server opened. Idempotent, and
@@ -237,6 +251,7 @@ export class ClamatorServer
     this.lifecycle = 'closed';
     this.closeSignal.abort();
     this.unwatchConnection?.();
+    this.unobserveGroups?.();
     await Promise.all(this.consumers.map((worker) => worker.stop(this.options.shutdownGraceMs)));
     await this.streams.close();
     this._status$.next('disconnected');

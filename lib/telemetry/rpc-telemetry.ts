@@ -1,4 +1,5 @@
-import type { Attributes, Context, Counter, Histogram, Span, Tracer } from '@opentelemetry/api';
+import type { Attributes, BatchObservableCallback, Context, Counter, Histogram, Meter, Span, Tracer } from '@opentelemetry/api';
+import { settlesWithin } from '../streams/connections/bounded-wait.js';
 import type { ClamatorMetadata } from '../protocol/metadata.js';
 import { INSTRUMENTATION_NAME, loadOpenTelemetry, type OpenTelemetry } from './opentelemetry.js';
 
@@ -19,6 +20,19 @@ export interface ClientRpc {
   end(outcome: RpcOutcome, failure?: RpcFailure): void;
 }
 
+/** What a server's groups hold right now, for the gauges. */
+export interface GroupGauge {
+  readonly service: string;
+  readonly group: string;
+  /** Delivered and not acknowledged. */
+  readonly pending: number;
+  /** Not yet delivered to the group; `null` when Redis cannot tell. */
+  readonly lag: number | null;
+}
+
+/** How long a collection may wait for the group gauges before it reports none (Redis down or frozen). */
+const GAUGE_READ_BOUND_MS = 1_000;
+
 /** What the metric instruments record, when an SDK is registered. */
 interface Instruments {
   readonly clientDuration: Histogram;
@@ -33,8 +47,8 @@ interface Instruments {
  * notification (PRODUCER, CONSUMER), with `rpc.system` = `jsonrpc`, `rpc.service`, `rpc.method`,
  * `rpc.jsonrpc.request_id`, and `rpc.jsonrpc.error_code` with an error status when it fails; the
  * trace context travels in the entry's metadata (`traceparent`, `tracestate`). Metrics:
- * `rpc.client.duration` and `rpc.server.duration` (ms), `clamator.rpc.calls` by outcome, and
- * `clamator.dead_letters`.
+ * `rpc.client.duration` and `rpc.server.duration` (ms), `clamator.rpc.calls` by outcome,
+ * `clamator.dead_letters`, and per group `clamator.entries.pending` and `clamator.consumer.lag`.
  *
  * Made only when `@opentelemetry/api` is installed. Without an SDK its tracer hands out invalid,
  * non-recording spans and its meter is the no-op one: both are recognised, and then a call costs a
@@ -45,6 +59,7 @@ export class RpcTelemetry {
     private readonly otel: OpenTelemetry,
     private readonly tracer: Tracer,
     private readonly instruments: Instruments | undefined,
+    private readonly meter: Meter | undefined,
   ) {}
 
   /** The telemetry of one endpoint; `undefined` when turned off or when `@opentelemetry/api` is not installed. */
@@ -64,7 +79,7 @@ export class RpcTelemetry {
           deadLetters: meter.createCounter('clamator.dead_letters', { description: 'Entries moved to a dead-letter stream' }),
         }
       : undefined;
-    return new RpcTelemetry(otel, tracer, instruments);
+    return new RpcTelemetry(otel, tracer, instruments, metered ? meter : undefined);
   }
 
   /**
@@ -126,6 +141,30 @@ export class RpcTelemetry {
         throw error;
       },
     );
+  }
+
+  /**
+   * Reports `clamator.entries.pending` and `clamator.consumer.lag` per service and group, read from
+   * Redis by `read` when the SDK collects (never on the hot path). A collection that Redis does not
+   * answer within a second reports nothing for them. Returns the function that stops the reports.
+   */
+  observeGroups(read: () => Promise<readonly GroupGauge[]>): () => void {
+    const { meter } = this;
+    if (!meter) return () => undefined;
+    const pending = meter.createObservableGauge('clamator.entries.pending', { description: 'Entries delivered to a group and not acknowledged' });
+    const lag = meter.createObservableGauge('clamator.consumer.lag', { description: 'Entries of a command stream not yet delivered to a group' });
+    const observe: BatchObservableCallback = async (result) => {
+      const reading = read();
+      if (!(await settlesWithin(reading, GAUGE_READ_BOUND_MS))) return;
+      const groups = await reading.catch(() => []);
+      for (const group of groups) {
+        const attributes = { 'rpc.system': 'jsonrpc', 'rpc.service': group.service, 'clamator.group': group.group };
+        result.observe(pending, group.pending, attributes);
+        if (group.lag !== null) result.observe(lag, group.lag, attributes);
+      }
+    };
+    meter.addBatchObservableCallback(observe, [pending, lag]);
+    return () => meter.removeBatchObservableCallback(observe, [pending, lag]);
   }
 
   /** Counts an entry moved to the dead-letter stream of `service`. */

@@ -172,6 +172,20 @@ describe('OpenTelemetry', () => {
     expect(count('client', 'slow', 'timeout')).toBeGreaterThanOrEqual(1);
   });
 
+  it('reports pending entries and lag per group when the SDK collects', async () => {
+    const redis = connections.open();
+    const stream = `${keyPrefix}:cmds:tel`;
+    // A slow call is pending in the service's group while its handler runs.
+    const slow = client.call('tel', 'slow', {}, { timeoutMs: 5000 });
+    await waitFor(async () => Number(((await redis.xpending(stream, 'tel')) as [number])[0]) === 1, 5000, 'the slow call to be pending');
+    const { resourceMetrics } = await reader.collect();
+    const pending = points(resourceMetrics, 'clamator.entries.pending').find(({ attributes }) => attributes['clamator.group'] === 'tel');
+    expect(pending).toMatchObject({ attributes: { 'rpc.service': 'tel' }, value: 1 });
+    const lag = points(resourceMetrics, 'clamator.consumer.lag').find(({ attributes }) => attributes['clamator.group'] === 'tel');
+    expect(lag?.value).toBe(0);
+    await slow;
+  });
+
   it('counts dead letters', async () => {
     const redis = connections.open();
     // A request whose reply-to is outside the prefix is not run: it goes to the dead-letter stream.
