@@ -18,6 +18,7 @@ export interface ClientConfig {
   readonly kind: 'clamator' | 'nest-redis' | 'raw';
   readonly redisUrl: string;
   readonly keyPrefix: string;
+  readonly telemetry?: boolean;
 }
 
 /** Arguments of the `calls` command. */
@@ -45,7 +46,7 @@ let emit: Emit | undefined;
 let close: () => Promise<void>;
 
 if (config.kind === 'clamator') {
-  const client = new ClamatorClient({ keyPrefix: config.keyPrefix, redisUrl: config.redisUrl });
+  const client = new ClamatorClient({ keyPrefix: config.keyPrefix, redisUrl: config.redisUrl, telemetry: config.telemetry });
   await client.connect();
   add = (a, b) => client.call<number>('arith', 'add', { a, b });
   emit = () => lastValueFrom(client.emit('arith.added', { a: 1, b: 2 }), { defaultValue: undefined });

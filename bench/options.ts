@@ -1,7 +1,9 @@
 /** Command-line options of `npm run bench -- [options]`. */
 
 /** The scenarios the bench knows, in the order they run within a round. */
-export const SCENARIO_NAMES = ['clamator-c1', 'clamator-c16', 'nest-redis', 'raw'] as const;
+export const SCENARIO_NAMES = ['clamator-c1', 'clamator-c16', 'nest-redis', 'raw', 'clamator-c1-notel'] as const;
+/** What runs without --only: all but clamator-c1-notel (clamator-c1 with `telemetry: false`, to measure what telemetry costs). */
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['clamator-c1', 'clamator-c16', 'nest-redis', 'raw'];
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** Parsed options. */
@@ -54,7 +56,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   let inflight = [1, 16, 256];
   let emitInflight = 256;
   let emit = true;
-  let only: ScenarioName[] = [...SCENARIO_NAMES];
+  let only: ScenarioName[] = [...DEFAULT_SCENARIOS];
   let nest: 11 | 12 = 12;
   let json: string | undefined;
   let cpuProf = false;

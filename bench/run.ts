@@ -35,6 +35,8 @@ interface Scenario {
   readonly kind: ServerConfig['kind'];
   readonly concurrency?: number;
   readonly emits: boolean;
+  /** `telemetry` of a clamator server and client; undefined keeps the library default (on). */
+  readonly telemetry?: boolean;
 }
 
 const SCENARIOS: readonly Scenario[] = [
@@ -42,6 +44,7 @@ const SCENARIOS: readonly Scenario[] = [
   { name: 'clamator-c16', kind: 'clamator', concurrency: 16, emits: true },
   { name: 'nest-redis', kind: 'nest-redis', emits: true },
   { name: 'raw', kind: 'raw', emits: false },
+  { name: 'clamator-c1-notel', kind: 'clamator', concurrency: 1, emits: true, telemetry: false },
 ];
 
 interface Running {
@@ -203,6 +206,7 @@ async function main(options: BenchOptions): Promise<number> {
         keyPrefix,
         concurrency: scenario.concurrency,
         readCount: scenario.kind === 'clamator' ? options.readCount : undefined,
+        telemetry: scenario.telemetry,
       });
       children.push(server);
       runs.push({ scenario, keyPrefix, server, client: undefined as unknown as ChildChannel });
@@ -210,7 +214,12 @@ async function main(options: BenchOptions): Promise<number> {
     const serverReady = await Promise.all(runs.map((run) => run.server.ready));
     for (let i = 0; i < runs.length; i += 1) {
       const run = runs[i];
-      const client = startChild(options, 'client.ts', `${run.scenario.name}-client`, { kind: run.scenario.kind, redisUrl, keyPrefix: run.keyPrefix });
+      const client = startChild(options, 'client.ts', `${run.scenario.name}-client`, {
+        kind: run.scenario.kind,
+        redisUrl,
+        keyPrefix: run.keyPrefix,
+        telemetry: run.scenario.telemetry,
+      });
       children.push(client);
       runs[i] = { ...run, client };
     }

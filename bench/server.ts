@@ -19,6 +19,7 @@ export interface ServerConfig {
   readonly keyPrefix: string;
   readonly concurrency?: number;
   readonly readCount?: number;
+  readonly telemetry?: boolean;
 }
 
 const config = JSON.parse(process.argv[2]) as ServerConfig;
@@ -35,6 +36,7 @@ if (config.kind === 'raw') {
       redisUrl: config.redisUrl,
       concurrency: config.concurrency,
       readCount: config.readCount,
+      telemetry: config.telemetry,
     }),
     logger: ['error', 'warn'],
   });
