@@ -33,6 +33,9 @@ export interface GroupGauge {
 /** How long a collection may wait for the group gauges before it reports none (Redis down or frozen). */
 const GAUGE_READ_BOUND_MS = 1_000;
 
+/** How often, while no tracer provider is registered, the transport looks again for one. */
+const TRACER_PROVIDER_RECHECK_MS = 1_000;
+
 /** What the metric instruments record, when an SDK is registered. */
 interface Instruments {
   readonly clientDuration: Histogram;
@@ -55,6 +58,10 @@ interface Instruments {
  * span object and nothing else.
  */
 export class RpcTelemetry {
+  /** Whether a tracer provider (an SDK) is registered, as last seen, and when to look again while none is. */
+  private tracing = false;
+  private tracingCheckedAtMs = Number.NEGATIVE_INFINITY;
+
   private constructor(
     private readonly otel: OpenTelemetry,
     private readonly tracer: Tracer,
@@ -87,6 +94,7 @@ export class RpcTelemetry {
    * `undefined` when there is nothing to trace or measure (no SDK).
    */
   clientRpc(service: string, method: string, id: string | undefined, metadata: ClamatorMetadata | undefined): ClientRpc | undefined {
+    if (!this.instruments && !this.tracingRegistered()) return undefined;
     const { context, propagation, trace, SpanKind } = this.otel;
     const parent = context.active();
     const span = this.tracer.startSpan(`${service}/${method}`, { kind: id === undefined ? SpanKind.PRODUCER : SpanKind.CLIENT }, parent);
@@ -121,6 +129,7 @@ export class RpcTelemetry {
     work: () => Promise<T>,
     failureOf: (error: unknown) => RpcFailure,
   ): Promise<T> {
+    if (!this.instruments && !this.tracingRegistered()) return work();
     const { context, propagation, trace, SpanKind, ROOT_CONTEXT } = this.otel;
     const parent: Context = metadata === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, metadata);
     const span = this.tracer.startSpan(`${service}/${method}`, { kind: id === null ? SpanKind.CONSUMER : SpanKind.SERVER }, parent);
@@ -165,6 +174,22 @@ export class RpcTelemetry {
     };
     meter.addBatchObservableCallback(observe, [pending, lag]);
     return () => meter.removeBatchObservableCallback(observe, [pending, lag]);
+  }
+
+  /**
+   * True once a tracer provider is registered. The API hands out a proxy provider that delegates to
+   * the SDK's once there is one: while it has none, every span would be a no-op, so none is made at
+   * all (looked at again every second, for an SDK registered late).
+   */
+  private tracingRegistered(): boolean {
+    if (this.tracing) return true;
+    const now = Date.now();
+    if (now - this.tracingCheckedAtMs < TRACER_PROVIDER_RECHECK_MS) return false;
+    this.tracingCheckedAtMs = now;
+    const provider = this.otel.trace.getTracerProvider() as { getDelegateTracer?: (name: string) => unknown };
+    // Not the API's proxy: some other provider was set directly; spans decide for themselves.
+    this.tracing = typeof provider.getDelegateTracer !== 'function' || provider.getDelegateTracer(INSTRUMENTATION_NAME) !== undefined;
+    return this.tracing;
   }
 
   /** Counts an entry moved to the dead-letter stream of `service`. */
