@@ -28,6 +28,8 @@ import {
 import { AppendBatcher } from './append-batcher.js';
 import { APPEND_ENTRIES_SCRIPT, appendEntry } from './scripts/append-entries.script.js';
 import { type UnstoredWritesListener, WriteBatcher } from './write-batcher.js';
+import { DEAD_LETTER_FIELDS } from './inspection/dead-letters.js';
+import { isIdleConsumer, StreamOperations } from './inspection/stream-operations.js';
 
 /** Injection token of the options of a `ClamatorStreamsService` provided through Nest's DI. */
 export const CLAMATOR_STREAMS_OPTIONS = Symbol.for('nestjs-clamator:streams-options');
@@ -70,6 +72,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   private readonly scriptLoader = new ScriptLoader([REPLY_AND_ACK_SCRIPT, APPEND_ENTRIES_SCRIPT], this.scripts);
   private readonly detachers = new Set<() => void>();
   private closing: Promise<void> | undefined;
+  private operationsHelper: StreamOperations | undefined;
 
   constructor(@Inject(CLAMATOR_STREAMS_OPTIONS) options: ClamatorStreamsOptions) {
     const rules = new OptionRules('ClamatorStreamsService');
@@ -295,9 +298,10 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    * Dead-letter streams are never trimmed by the transport: they are for operators to inspect.
    */
   async deadLetter(service: string, entry: StreamEntry, reason: string, deliveryCount: number): Promise<string> {
+    const dead = DEAD_LETTER_FIELDS;
     const id = await this.connection.xadd(
       this.keys.deadLetterStream(service), '*', ...entry.fields,
-      'dead-reason', reason, 'dead-deliveries', String(deliveryCount), 'dead-entry-id', entry.id, 'dead-at', String(Date.now()),
+      dead.reason, reason, dead.deliveries, String(deliveryCount), dead.entryId, entry.id, dead.at, String(Date.now()),
     );
     return id as string;
   }
@@ -323,18 +327,27 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
 
   /**
    * Removes consumers idle longer than `idleMs` that own no pending entry (dead servers), sparing
-   * `keep`. Each removal re-checks and deletes atomically (a script), so an entry delivered in
-   * between is never dropped from the pending list. Returns the names removed.
+   * `keep` (when given). Each removal re-checks and deletes atomically (a script), so an entry
+   * delivered in between is never dropped from the pending list. Returns the names removed.
    */
-  async removeIdleConsumers(service: string, idleMs: number, keep: string, group = this.keys.group(service)): Promise<string[]> {
+  async removeIdleConsumers(service: string, idleMs: number, keep?: string, group = this.keys.group(service)): Promise<string[]> {
     const removed: string[] = [];
     const key = this.keys.commandStream(service);
     for (const consumer of await this.consumers(service, group)) {
-      if (consumer.name === keep || consumer.pending > 0 || consumer.idleMs <= idleMs) continue;
+      if (consumer.name === keep || !isIdleConsumer(consumer, idleMs)) continue;
       const done = await this.connection.eval(REMOVE_IDLE_CONSUMER_SCRIPT, 1, key, group, consumer.name, idleMs);
       if (Number(done) === 1) removed.push(consumer.name);
     }
     return removed;
+  }
+
+  /**
+   * What operators read and repair under the prefix (services, groups, pending entries, lag, dead
+   * letters, reply streams; replaying dead letters, removing orphan reply streams), on this connection.
+   */
+  get operations(): StreamOperations {
+    this.operationsHelper ??= new StreamOperations(() => this.connection, this.keys);
+    return this.operationsHelper;
   }
 
   /** Reads replies after `lastId` from a reply stream, waiting up to `blockMs` on `connection`. */
