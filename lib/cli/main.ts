@@ -12,8 +12,7 @@ import { ExitCode } from './exit-codes.js';
 const output = new CliOutput();
 // Whatever the streams layer logs goes to stderr: stdout holds the result only.
 Logger.overrideLogger(output.nestLogger());
-// A reader that stops early (`| head`) must not turn into an EPIPE crash with a stack trace.
-process.stdout.on('error', () => undefined);
+output.ignoreClosedReader();
 
 runCli(process.argv.slice(2), process.env, output).then(
   (code) => {

@@ -15,6 +15,15 @@ export class CliOutput {
     private readonly stderr: TextSink = process.stderr,
   ) {}
 
+  /**
+   * Lets a reader stop early (`nestjs-clamator inspect | head`): a write to a closed pipe then
+   * fails quietly instead of crashing the process with an EPIPE stack trace.
+   */
+  ignoreClosedReader(): void {
+    const stream = this.stdout as Partial<NodeJS.EventEmitter>;
+    stream.on?.('error', () => undefined);
+  }
+
   /** A result for people: text on stdout, ending with a newline. */
   print(text: string): void {
     this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
