@@ -168,16 +168,19 @@ build_and_smoke() {
   smoke "$1" "$2"
 }
 
-# The ops CLI as users run it, from the consumer's folder through npm's bin link (`npx --no`: never
-# fetched from a registry): --help, then inspect --json against the Redis and key prefix the app's
-# plain Node run used, whose command stream and consumer group for "arith" it left behind.
+# The ops CLI as users run it, from the consumer's folder through npm's bin link: --help, then
+# inspect --json against the Redis and key prefix the app's plain Node run used, whose command
+# stream and consumer group for "arith" it left behind. The link is checked first, so that npx runs
+# the installed package and never looks for one in a registry.
 cli_check() {
   local dir=$1 name=$2 prefix out
   prefix=$(smoke_prefix "$name")
-  out=$(cd "$dir" && timeout 60 npx --no nestjs-clamator --help) || { echo "$name: npx nestjs-clamator --help failed" >&2; return 1; }
+  [[ -x $dir/node_modules/.bin/nestjs-clamator ]] || { echo "$name: npm linked no node_modules/.bin/nestjs-clamator" >&2; return 1; }
+  echo "  ok   npm linked node_modules/.bin/nestjs-clamator -> $(readlink "$dir/node_modules/.bin/nestjs-clamator")"
+  out=$(cd "$dir" && timeout 60 npx nestjs-clamator --help) || { echo "$name: npx nestjs-clamator --help failed" >&2; return 1; }
   [[ $out == "Usage: nestjs-clamator "* ]] || { echo "$name: npx nestjs-clamator --help printed: $out" >&2; return 1; }
   echo "  ok   npx nestjs-clamator --help prints the usage"
-  out=$(cd "$dir" && timeout 60 npx --no nestjs-clamator inspect --redis-url "$REDIS_URL" --key-prefix "$prefix" --json) ||
+  out=$(cd "$dir" && timeout 60 npx nestjs-clamator inspect --redis-url "$REDIS_URL" --key-prefix "$prefix" --json) ||
     { echo "$name: npx nestjs-clamator inspect failed: $out" >&2; return 1; }
   node - "$prefix" "$out" <<'NODE'
 const [prefix, out] = process.argv.slice(2);
