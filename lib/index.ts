@@ -21,7 +21,7 @@ export { type ConsumerInfo } from './streams/stream-replies.js';
 export { type ServiceInspection, type GroupInspection, type OldestPending } from './streams/inspection/service-inspection.js';
 export { type ReplyStreamInspection } from './streams/inspection/reply-streams.js';
 export { type DeadLetter, type DeadLetterPage } from './streams/inspection/dead-letters.js';
-export { type ReplayReport, type ReplayedDeadLetter } from './streams/inspection/dead-letter-replay.js';
+export { ReplayInterruptedError, type ReplayReport, type ReplayedDeadLetter } from './streams/inspection/dead-letter-replay.js';
 export {
   ClamatorExceptionFilter,
   clamatorValidationExceptionFactory,

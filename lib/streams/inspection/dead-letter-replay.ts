@@ -34,7 +34,26 @@ export interface ReplayReport {
   readonly skipped: { readonly deadLetterId: string; readonly reason: string }[];
 }
 
+/**
+ * A replay that stopped part way (Redis went away, a command failed). `report` holds what was
+ * replayed before; the message says where it stopped, and whether that dead letter's copy is
+ * already on the command stream (then it must be deleted from the dead-letter stream by hand, or a
+ * second replay copies it again).
+ */
+export class ReplayInterruptedError extends Error {
+  override readonly name = 'ReplayInterruptedError';
+
+  constructor(
+    readonly report: ReplayReport,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 const fieldName = (field: Buffer) => field.toString('latin1');
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The field named `name` of a dead letter's own part (after `dead-reason`), as text. */
 function deadField(fields: readonly Buffer[], start: number, name: string): string | null {
@@ -55,8 +74,20 @@ async function replayOne(connection: Redis, commandStream: string, deadLetterStr
     return;
   }
   const original = entry.fields.slice(0, start);
-  const entryId = (await connection.xadd(commandStream, '*', ...original)) as string;
-  await connection.xdel(deadLetterStream, entry.id);
+  let entryId: string;
+  try {
+    entryId = (await connection.xadd(commandStream, '*', ...original)) as string;
+  } catch (error) {
+    throw new ReplayInterruptedError(report, `dead letter ${entry.id} was not replayed: ${messageOf(error)}`, { cause: error });
+  }
+  try {
+    await connection.xdel(deadLetterStream, entry.id);
+  } catch (error) {
+    const message =
+      `dead letter ${entry.id} was copied to ${commandStream} as ${entryId} but not removed from ${deadLetterStream} ` +
+      `(${messageOf(error)}): delete it there (XDEL) before replaying again, or it is delivered twice`;
+    throw new ReplayInterruptedError(report, message, { cause: error });
+  }
   let envelope: string | undefined;
   for (let i = 0; i + 1 < original.length; i += 2) if (fieldName(original[i]) === FIELD_ENVELOPE) envelope = original[i + 1].toString('utf8');
   report.replayed.push({
@@ -80,12 +111,23 @@ async function* deadLettersUpTo(connection: Redis, key: string, lastId: string):
 
 /**
  * Replays the dead letters of `service` named by `ids` (dead-letter stream ids), or all of them
- * when `ids` is undefined. Read with Buffer replies so that every byte goes back as it was.
+ * when `ids` is undefined. Read with Buffer replies so that every byte goes back as it was. Throws
+ * `ReplayInterruptedError`, holding what was done, when it cannot go on.
  */
 export async function replayDeadLetters(connection: Redis, keys: ClamatorKeys, service: string, ids?: readonly string[]): Promise<ReplayReport> {
   const commandStream = keys.commandStream(service);
   const deadLetterStream = keys.deadLetterStream(service);
   const report: ReplayReport = { service, commandStream, deadLetterStream, replayed: [], notFound: [], skipped: [] };
+  try {
+    return await replayInto(report, connection, ids);
+  } catch (error) {
+    if (error instanceof ReplayInterruptedError) throw error;
+    throw new ReplayInterruptedError(report, `reading ${deadLetterStream} failed: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+async function replayInto(report: ReplayReport, connection: Redis, ids: readonly string[] | undefined): Promise<ReplayReport> {
+  const { commandStream, deadLetterStream } = report;
   if (ids === undefined) {
     const lastId = firstEntryId(await connection.xrevrange(deadLetterStream, '+', '-', 'COUNT', 1));
     if (lastId === null) return report;
