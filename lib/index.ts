@@ -16,6 +16,12 @@ export {
 } from './streams/clamator-streams.service.js';
 export { type ClamatorStatus, type ClamatorConnectionEvents } from './streams/connections/connection-status.js';
 export { type StreamEntry, type AutoClaimResult, type PendingEntryInfo, type GroupInfo } from './streams/stream-replies.js';
+export { type StreamOperations } from './streams/inspection/stream-operations.js';
+export { type ConsumerInfo } from './streams/stream-replies.js';
+export { type ServiceInspection, type GroupInspection, type OldestPending } from './streams/inspection/service-inspection.js';
+export { type ReplyStreamInspection } from './streams/inspection/reply-streams.js';
+export { type DeadLetter, type DeadLetterPage } from './streams/inspection/dead-letters.js';
+export { ReplayInterruptedError, type ReplayReport, type ReplayedDeadLetter } from './streams/inspection/dead-letter-replay.js';
 export {
   ClamatorExceptionFilter,
   clamatorValidationExceptionFactory,

@@ -10,7 +10,9 @@
 # --no-save` the tarball of `npm pack` (which builds the package: prepack), check that the lockfile
 # is untouched, type-check with the app's own tsc, run its unit tests and its e2e test (which starts
 # its own redis-server on a free port), then build the app with tsc and run it in plain Node
-# against a redis-server this script starts on a free port (and stops by pid), calling its HTTP API.
+# against a redis-server this script starts on a free port (and stops by pid), calling its HTTP API;
+# last, run the ops CLI through npm's bin link (`npx nestjs-clamator --help`, then `inspect --json`
+# against that redis-server and the app's key prefix: the JSON must list the service it served).
 #
 # Usage: scripts/check-consumers.sh [nest11-cjs|nest12-esm]...   (default: both)
 # KEEP_CONSUMERS=1 keeps the scratch folder.
@@ -101,6 +103,11 @@ pack() {
   echo "packed $TARBALL"
 }
 
+# The key prefix of the app's run in plain Node, which the ops CLI check inspects afterwards.
+smoke_prefix() {
+  echo "smoke-$1-$$"
+}
+
 # Plain Node runs the app built by tsc: the production path (for the CommonJS app, require() of the
 # package resolves "module-sync", the ES module build).
 smoke() {
@@ -108,7 +115,7 @@ smoke() {
   port=$(free_port)
   main="$dir/dist/main.js"
   [[ -f $main ]] || { echo "$name: tsc emitted no dist/main.js" >&2; return 1; }
-  (cd "$dir" && exec env REDIS_URL="$REDIS_URL" CLAMATOR_KEY_PREFIX="smoke-$name-$$" PORT="$port" node dist/main.js) \
+  (cd "$dir" && exec env REDIS_URL="$REDIS_URL" CLAMATOR_KEY_PREFIX="$(smoke_prefix "$name")" PORT="$port" node dist/main.js) \
     >"$WORK/$name-app.log" 2>&1 &
   APP_PID=$!
   local rc=0
@@ -161,6 +168,31 @@ build_and_smoke() {
   smoke "$1" "$2"
 }
 
+# The ops CLI as users run it, from the consumer's folder through npm's bin link: --help, then
+# inspect --json against the Redis and key prefix the app's plain Node run used, whose command
+# stream and consumer group for "arith" it left behind. The link is checked first, so that npx runs
+# the installed package and never looks for one in a registry.
+cli_check() {
+  local dir=$1 name=$2 prefix out
+  prefix=$(smoke_prefix "$name")
+  [[ -x $dir/node_modules/.bin/nestjs-clamator ]] || { echo "$name: npm linked no node_modules/.bin/nestjs-clamator" >&2; return 1; }
+  echo "  ok   npm linked node_modules/.bin/nestjs-clamator -> $(readlink "$dir/node_modules/.bin/nestjs-clamator")"
+  out=$(cd "$dir" && timeout 60 npx nestjs-clamator --help) || { echo "$name: npx nestjs-clamator --help failed" >&2; return 1; }
+  [[ $out == "Usage: nestjs-clamator "* ]] || { echo "$name: npx nestjs-clamator --help printed: $out" >&2; return 1; }
+  echo "  ok   npx nestjs-clamator --help prints the usage"
+  out=$(cd "$dir" && timeout 60 npx nestjs-clamator inspect --redis-url "$REDIS_URL" --key-prefix "$prefix" --json) ||
+    { echo "$name: npx nestjs-clamator inspect failed: $out" >&2; return 1; }
+  node - "$prefix" "$out" <<'NODE'
+const [prefix, out] = process.argv.slice(2);
+const report = JSON.parse(out);
+const arith = report.services.find((service) => service.service === 'arith');
+if (report.keyPrefix !== prefix || !arith || arith.commandStream !== `${prefix}:cmds:arith` || !arith.groups.some((group) => group.name === 'arith')) {
+  throw new Error(`inspect --json does not list the service arith under ${prefix}: ${out}`);
+}
+console.log(`  ok   npx nestjs-clamator inspect --json lists ${arith.commandStream} (length ${arith.length}, groups ${arith.groups.map((g) => g.name).join(', ')})`);
+NODE
+}
+
 check_consumer() {
   local name=$1
   local source="$ROOT/compat/consumers/$name"
@@ -185,6 +217,7 @@ check_consumer() {
   timed "$name: unit tests (npm test)" timeout 3m bash -c 'cd "$1" && npm test --silent' _ "$dir"
   timed "$name: e2e test (npm run test:e2e)" timeout 3m bash -c 'cd "$1" && npm run -s test:e2e' _ "$dir"
   timed "$name: tsc build, run in plain Node" build_and_smoke "$dir" "$name"
+  timed "$name: npx nestjs-clamator (ops CLI)" cli_check "$dir" "$name"
 }
 
 echo "==== pack (prepack builds the package)"

@@ -9,7 +9,9 @@
 //   conditions of its CommonJS mode must get the CommonJS build (dist/cjs), with those of its ESM
 //   mode the ES module build; TypeScript must get dist/cjs/index.d.ts for require and
 //   dist/esm/index.d.ts for import;
-// - loads the CommonJS build itself and checks that it exports the same names as the ESM build.
+// - loads the CommonJS build itself and checks that it exports the same names as the ESM build;
+// - checks the "bin" (the ops CLI): in the tarball, executable, with its #! line, and that
+//   `nestjs-clamator --help` runs from the unpacked package in plain Node.
 'use strict';
 
 const { execFileSync } = require('node:child_process');
@@ -66,7 +68,11 @@ function pack(destination) {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [info] = JSON.parse(out);
-  return { tarball: path.join(destination, info.filename), files: info.files.map((f) => f.path) };
+  return {
+    tarball: path.join(destination, info.filename),
+    files: info.files.map((f) => f.path),
+    modes: new Map(info.files.map((f) => [f.path, f.mode])),
+  };
 }
 
 /** Links a package of the repository's node_modules into the scratch node_modules. */
@@ -130,6 +136,29 @@ function checkTarball(files) {
       .map((f) => f.slice(`dist/${build}/`.length))
       .sort();
   check(JSON.stringify(relative('esm')) === JSON.stringify(relative('cjs')), 'dist/esm and dist/cjs hold the same .js and .d.ts files');
+}
+
+const BIN = { 'nestjs-clamator': './dist/esm/cli/main.js' };
+
+/** The ops CLI: named in "bin", packed executable, and it runs from the unpacked package. */
+function checkBin(files, modes, installed) {
+  section('bin (the ops CLI)');
+  check(JSON.stringify(manifest.bin) === JSON.stringify(BIN), `bin is ${JSON.stringify(BIN)}`);
+  for (const target of Object.values(BIN)) {
+    const file = path.posix.normalize(target);
+    check(files.includes(file), `holds ${file}`);
+    check(((modes.get(file) ?? 0) & 0o111) === 0o111, `${file} is executable in the tarball (mode ${(modes.get(file) ?? 0).toString(8)})`);
+    const text = fs.readFileSync(path.join(installed, file), 'utf8');
+    check(text.startsWith('#!/usr/bin/env node\n'), `${file} starts with #!/usr/bin/env node`);
+    let help = '';
+    let status = 0;
+    try {
+      help = execFileSync(process.execPath, [path.join(installed, file), '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      status = error.status ?? 1;
+    }
+    check(status === 0 && help.startsWith('Usage: nestjs-clamator '), `node ${file} --help exits 0 and prints the usage`);
+  }
 }
 
 function checkBuildFormats(installed) {
@@ -243,7 +272,7 @@ async function main() {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'clamator-check-dist-'));
   try {
     console.log(`packing ${name}@${manifest.version}`);
-    const { tarball, files } = pack(scratch);
+    const { tarball, files, modes } = pack(scratch);
     checkTarball(files);
 
     const consumerDir = path.join(scratch, 'consumer');
@@ -256,6 +285,7 @@ async function main() {
     checkBuildFormats(installed);
     checkJestResolution(consumerDir, installed);
     await checkPlainNode(consumerDir, installed);
+    checkBin(files, modes, installed);
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }

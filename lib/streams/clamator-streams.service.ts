@@ -6,14 +6,14 @@ import { type ClamatorConnectionOptions, resolveConnectionSource } from '../opti
 import { OptionRules } from '../options/option-rules.js';
 import { STREAMS_OPTION_NAMES } from '../options/streams-option-names.js';
 import { settlesWithin } from './connections/bounded-wait.js';
+import { clientIdOf, unblockClient } from './connections/client-unblock.js';
 import type { ClamatorStatus } from './connections/connection-status.js';
 import { RedisConnections } from './connections/redis-connections.js';
 import { describeRedisEndpoint, type ReadinessWait, waitUntilReady } from './connections/redis-readiness.js';
 import { ScriptSupport } from './scripts/redis-script.js';
 import { ScriptLoader } from './scripts/script-loader.js';
-import { type StaleSubscriptions, trimAcknowledgedEntries } from './acknowledged-trim.js';
+import type { StaleSubscriptions } from './acknowledged-trim.js';
 import { REPLY_AND_ACK_SCRIPT } from './scripts/reply-and-ack.script.js';
-import { REMOVE_IDLE_CONSUMER_SCRIPT } from './scripts/remove-idle-consumer.script.js';
 import {
   type AutoClaimResult,
   type ConsumerInfo,
@@ -21,8 +21,6 @@ import {
   type PendingEntryInfo,
   type StreamEntry,
   parseAutoClaimReply,
-  parseConsumersInfo,
-  parseGroupsInfo,
   parsePendingReply,
   parseReadReply,
   rawFieldValue,
@@ -30,6 +28,9 @@ import {
 import { AppendBatcher } from './append-batcher.js';
 import { APPEND_ENTRIES_SCRIPT, appendEntry } from './scripts/append-entries.script.js';
 import { type UnstoredWritesListener, WriteBatcher } from './write-batcher.js';
+import { DEAD_LETTER_FIELDS } from './inspection/dead-letters.js';
+import { StreamOperations } from './inspection/stream-operations.js';
+import { GroupMaintenance } from './group-maintenance.js';
 
 /** Injection token of the options of a `ClamatorStreamsService` provided through Nest's DI. */
 export const CLAMATOR_STREAMS_OPTIONS = Symbol.for('nestjs-clamator:streams-options');
@@ -50,8 +51,6 @@ export interface ClamatorStreamsOptions extends Omit<ClamatorConnectionOptions, 
  */
 export const CLOSE_FLUSH_BOUND_MS = 1_000;
 
-/** A subscription's heartbeat key outlives its last reader by this long, then goes. */
-const SUBSCRIPTION_HEARTBEAT_TTL_MS = 7 * 24 * 60 * 60_000;
 
 function isBusyGroup(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('BUSYGROUP');
@@ -74,7 +73,9 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   private readonly scripts = new ScriptSupport((message) => this.logger.warn(message));
   private readonly scriptLoader = new ScriptLoader([REPLY_AND_ACK_SCRIPT, APPEND_ENTRIES_SCRIPT], this.scripts);
   private readonly detachers = new Set<() => void>();
+  private readonly maintenance: GroupMaintenance;
   private closing: Promise<void> | undefined;
+  private operationsHelper: StreamOperations | undefined;
 
   constructor(@Inject(CLAMATOR_STREAMS_OPTIONS) options: ClamatorStreamsOptions) {
     const rules = new OptionRules('ClamatorStreamsService');
@@ -83,6 +84,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
     const replyStreamMaxLen = rules.integer('replyStreamMaxLen', options.replyStreamMaxLen, DEFAULTS.replyStreamMaxLen, 1);
     const replyStreamTtlMs = rules.integer('replyStreamTtlMs', options.replyStreamTtlMs, DEFAULTS.replyStreamTtlMs, 1000, Number.MAX_SAFE_INTEGER, 'milliseconds');
     this.keys = new ClamatorKeys(connection.keyPrefix);
+    this.maintenance = new GroupMaintenance(() => this.connection, this.keys);
     this.connections = new RedisConnections(connection, options.connectionName ?? 'clamator');
     this.writer = new WriteBatcher(() => this.connection, replyStreamMaxLen, replyStreamTtlMs, this.logger, this.scripts);
     this.appender = new AppendBatcher(() => this.connection, this.scripts);
@@ -154,12 +156,8 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   }
 
   /** The server-side id of a connection (`CLIENT ID`), for `unblock`; `undefined` when not permitted. */
-  async clientId(connection: Redis): Promise<number | undefined> {
-    try {
-      return Number(await connection.client('ID'));
-    } catch {
-      return undefined;
-    }
+  clientId(connection: Redis): Promise<number | undefined> {
+    return clientIdOf(connection);
   }
 
   /**
@@ -167,12 +165,8 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    * so that it returns without entries: a read cut off by closing its connection instead may have
    * had entries delivered to it that then wait for a reclaim. False when not permitted.
    */
-  async unblock(clientId: number): Promise<boolean> {
-    try {
-      return Number(await this.connection.client('UNBLOCK', clientId)) === 1;
-    } catch {
-      return false;
-    }
+  unblock(clientId: number): Promise<boolean> {
+    return unblockClient(this.connection, clientId);
   }
 
   /**
@@ -309,9 +303,10 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    * Dead-letter streams are never trimmed by the transport: they are for operators to inspect.
    */
   async deadLetter(service: string, entry: StreamEntry, reason: string, deliveryCount: number): Promise<string> {
+    const dead = DEAD_LETTER_FIELDS;
     const id = await this.connection.xadd(
       this.keys.deadLetterStream(service), '*', ...entry.fields,
-      'dead-reason', reason, 'dead-deliveries', String(deliveryCount), 'dead-entry-id', entry.id, 'dead-at', String(Date.now()),
+      dead.reason, reason, dead.deliveries, String(deliveryCount), dead.entryId, entry.id, dead.at, String(Date.now()),
     );
     return id as string;
   }
@@ -324,56 +319,46 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    * Returns the number of entries removed.
    */
   trimAcknowledged(service: string, stale?: StaleSubscriptions): Promise<number> {
-    return trimAcknowledgedEntries(this.connection, this.keys.commandStream(service), stale && {
-      ...stale,
-      heartbeatKey: (group) => {
-        const subscription = this.keys.subscriptionOf(group);
-        return subscription === undefined ? undefined : this.keys.subscriptionHeartbeat(service, subscription);
-      },
-    });
+    return this.maintenance.trimAcknowledged(service, stale);
   }
 
   /**
    * Says that a reader of `subscription` on `service` is alive now (its heartbeat key), so that
    * trimming keeps holding the stream for it. Expires after a week, when nobody says it again.
    */
-  async touchSubscription(service: string, subscription: string): Promise<void> {
-    await this.connection.set(this.keys.subscriptionHeartbeat(service, subscription), String(Date.now()), 'PX', SUBSCRIPTION_HEARTBEAT_TTL_MS);
+  touchSubscription(service: string, subscription: string): Promise<void> {
+    return this.maintenance.touchSubscription(service, subscription);
   }
 
   /** Consumers of `group` (the service's own by default) with their pending counts and idle times. */
-  async consumers(service: string, group = this.keys.group(service)): Promise<ConsumerInfo[]> {
-    return parseConsumersInfo(await this.connection.xinfo('CONSUMERS', this.keys.commandStream(service), group));
+  consumers(service: string, group = this.keys.group(service)): Promise<ConsumerInfo[]> {
+    return this.maintenance.consumers(service, group);
   }
 
   /**
    * Every consumer group of the command stream of `service` (`XINFO GROUPS`): the service's own and
    * its subscriptions', with their pending counts and lag. Empty when the stream does not exist.
    */
-  async groupStates(service: string): Promise<GroupInfo[]> {
-    try {
-      return parseGroupsInfo(await this.connection.xinfo('GROUPS', this.keys.commandStream(service)));
-    } catch (error) {
-      // Redis restarted empty, or nothing was ever written: no stream, so no group either.
-      if (error instanceof Error && /no such key/i.test(error.message)) return [];
-      throw error;
-    }
+  groupStates(service: string): Promise<GroupInfo[]> {
+    return this.maintenance.groupStates(service);
   }
 
   /**
    * Removes consumers idle longer than `idleMs` that own no pending entry (dead servers), sparing
-   * `keep`. Each removal re-checks and deletes atomically (a script), so an entry delivered in
-   * between is never dropped from the pending list. Returns the names removed.
+   * `keep` (when given). Each removal re-checks and deletes atomically (a script), so an entry
+   * delivered in between is never dropped from the pending list. Returns the names removed.
    */
-  async removeIdleConsumers(service: string, idleMs: number, keep: string, group = this.keys.group(service)): Promise<string[]> {
-    const removed: string[] = [];
-    const key = this.keys.commandStream(service);
-    for (const consumer of await this.consumers(service, group)) {
-      if (consumer.name === keep || consumer.pending > 0 || consumer.idleMs <= idleMs) continue;
-      const done = await this.connection.eval(REMOVE_IDLE_CONSUMER_SCRIPT, 1, key, group, consumer.name, idleMs);
-      if (Number(done) === 1) removed.push(consumer.name);
-    }
-    return removed;
+  removeIdleConsumers(service: string, idleMs: number, keep?: string, group = this.keys.group(service)): Promise<string[]> {
+    return this.maintenance.removeIdleConsumers(service, idleMs, keep, group);
+  }
+
+  /**
+   * What operators read and repair under the prefix (services, groups, pending entries, lag, dead
+   * letters, reply streams; replaying dead letters, removing orphan reply streams), on this connection.
+   */
+  get operations(): StreamOperations {
+    this.operationsHelper ??= new StreamOperations(() => this.connection, this.keys);
+    return this.operationsHelper;
   }
 
   /** Reads replies after `lastId` from a reply stream, waiting up to `blockMs` on `connection`. */

@@ -27,7 +27,8 @@ export interface PendingEntryInfo {
   readonly deliveryCount: number;
 }
 
-function toText(value: unknown): string {
+/** A reply item as text: strings as they are, Buffers decoded as UTF-8, anything else through `String`. */
+export function toText(value: unknown): string {
   return typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
 }
 
@@ -149,7 +150,7 @@ export interface ConsumerInfo {
 }
 
 /** Reads an XINFO record: a flat `[key, value, ...]` array (RESP2), an object or a Map (RESP3). */
-function infoRecord(raw: unknown): Map<string, unknown> {
+export function infoRecord(raw: unknown): Map<string, unknown> {
   if (raw instanceof Map) return new Map([...raw].map(([k, v]) => [toText(k), v]));
   if (Array.isArray(raw)) {
     const record = new Map<string, unknown>();

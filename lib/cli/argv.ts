@@ -1,0 +1,183 @@
+import { nearestName } from '../options/nearest-name.js';
+import { SERVICE_NAME_PATTERN } from '../protocol/names.js';
+import { DEFAULTS } from '../protocol/constants.js';
+import { FLAG_DEFAULTS } from './usage.js';
+
+/** A wrong command line; the message names the flag or argument and what is wrong with it. */
+export class CliUsageError extends Error {
+  override readonly name = 'CliUsageError';
+}
+
+/** What every command takes. */
+interface CommonArguments {
+  readonly redisUrl: string;
+  readonly keyPrefix: string;
+  /** One JSON document on stdout instead of tables. */
+  readonly json: boolean;
+  /** Bound on connecting to Redis and on each command. */
+  readonly timeoutMs: number;
+}
+
+/** A parsed command line: the command and its arguments. */
+export type CliArguments = CommonArguments &
+  (
+    | { readonly command: 'inspect' }
+    | { readonly command: 'dead-letters'; readonly service: string; readonly count: number }
+    /** `ids` undefined: replay every dead letter. */
+    | { readonly command: 'replay'; readonly service: string; readonly ids: readonly string[] | undefined }
+    | { readonly command: 'cleanup'; readonly idleMs: number; readonly dryRun: boolean }
+  );
+
+/** The command names. */
+export type CliCommandName = CliArguments['command'];
+
+/** `--help` (or the `help` command) was asked for, or a command to run. */
+export type ParsedCommandLine = { readonly help: true } | { readonly help: false; readonly args: CliArguments };
+
+interface FlagSpec {
+  /** Shown in "needs a value" messages; absent for a flag that takes none. */
+  readonly value?: string;
+  readonly repeatable?: boolean;
+  /** The commands it applies to; absent: every command. */
+  readonly commands?: readonly CliCommandName[];
+}
+
+const FLAGS: Readonly<Record<string, FlagSpec>> = {
+  '--redis-url': { value: 'URL' },
+  '--key-prefix': { value: 'PREFIX' },
+  '--json': {},
+  '--timeout-ms': { value: 'MS' },
+  '--count': { value: 'N', commands: ['dead-letters'] },
+  '--id': { value: 'ID', repeatable: true, commands: ['replay'] },
+  '--idle-ms': { value: 'MS', commands: ['cleanup'] },
+  '--dry-run': { commands: ['cleanup'] },
+};
+
+const COMMANDS: Readonly<Record<CliCommandName, { readonly takesService: boolean }>> = {
+  inspect: { takesService: false },
+  'dead-letters': { takesService: true },
+  replay: { takesService: true },
+  cleanup: { takesService: false },
+};
+
+const HELP_FLAGS = new Set(['--help', '-h']);
+const STREAM_ID = /^\d+-\d+$/;
+const REDIS_URL = /^(rediss?|unix):\/\//;
+
+function didYouMean(name: string, candidates: Iterable<string>): string {
+  const nearest = nearestName(name, candidates);
+  return nearest === undefined ? '' : ` (did you mean ${nearest}?)`;
+}
+
+function isCommand(name: string): name is CliCommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+/** A whole number of at least `min`, written in decimal digits only (`1e3`, `0x10`, `12ms` are refused). */
+function integerFlag(flag: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) {
+    throw new CliUsageError(`${flag} must be a whole number >= ${min}, got "${text}"`);
+  }
+  return value;
+}
+
+/** Flags in the order given, with their values (an empty string for a flag that takes none), and the other words. */
+function tokenize(argv: readonly string[]): { flags: Map<string, string[]>; words: string[] } {
+  const flags = new Map<string, string[]>();
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const token = argv[i];
+    if (token === '--') {
+      words.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!token.startsWith('-') || token === '-') {
+      words.push(token);
+      continue;
+    }
+    const equals = token.indexOf('=');
+    const flag = equals < 0 ? token : token.slice(0, equals);
+    const spec = FLAGS[flag];
+    if (!Object.hasOwn(FLAGS, flag) || spec === undefined) throw new CliUsageError(`unknown flag ${flag}${didYouMean(flag, Object.keys(FLAGS))}`);
+    let value = '';
+    if (spec.value === undefined) {
+      if (equals >= 0) throw new CliUsageError(`${flag} takes no value`);
+    } else if (equals >= 0) {
+      value = token.slice(equals + 1);
+    } else {
+      // A flag right after means the value was left out; a value that starts with "--" goes as --flag=value.
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new CliUsageError(`${flag} needs a value (${flag} ${spec.value})`);
+      value = next;
+      i += 1;
+    }
+    if (spec.value !== undefined && value === '') throw new CliUsageError(`${flag} needs a value (${flag} ${spec.value})`);
+    const seen = flags.get(flag);
+    if (seen && !spec.repeatable) throw new CliUsageError(`${flag} is given more than once`);
+    flags.set(flag, [...(seen ?? []), value]);
+  }
+  return { flags, words };
+}
+
+function redisUrlOf(flags: Map<string, string[]>, env: NodeJS.ProcessEnv): string {
+  const given = flags.get('--redis-url')?.[0];
+  const [url, source] = given !== undefined ? [given, '--redis-url'] : env.REDIS_URL ? [env.REDIS_URL, '$REDIS_URL'] : [DEFAULTS.redisUrl, 'the default'];
+  if (!REDIS_URL.test(url)) throw new CliUsageError(`${source} must be a redis://, rediss:// or unix:// URL, got "${url}"`);
+  return url;
+}
+
+/**
+ * Reads the command line (`process.argv.slice(2)`). Flags may come before or after the command,
+ * as `--flag value` or `--flag=value`. Throws `CliUsageError` for an unknown command or flag, a flag
+ * the command does not take, a missing or invalid value, a missing or extra argument.
+ */
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ParsedCommandLine {
+  if (argv.some((token) => HELP_FLAGS.has(token))) return { help: true };
+  const { flags, words } = tokenize(argv);
+  const [name, ...rest] = words;
+  if (name === undefined) throw new CliUsageError('no command given');
+  if (name === 'help') return { help: true };
+  if (!isCommand(name)) throw new CliUsageError(`unknown command "${name}"${didYouMean(name, Object.keys(COMMANDS))}`);
+  for (const flag of flags.keys()) {
+    const applies = FLAGS[flag].commands;
+    if (applies && !applies.includes(name)) throw new CliUsageError(`${flag} does not apply to ${name} (only to ${applies.join(', ')})`);
+  }
+
+  let service = '';
+  if (COMMANDS[name].takesService) {
+    const given = rest.shift();
+    if (given === undefined) throw new CliUsageError(`${name} needs a SERVICE (${name} SERVICE)`);
+    if (!SERVICE_NAME_PATTERN.test(given)) throw new CliUsageError(`SERVICE "${given}" is not a service name (${SERVICE_NAME_PATTERN})`);
+    service = given;
+  }
+  if (rest.length > 0) throw new CliUsageError(`unexpected argument "${rest[0]}"`);
+
+  const keyPrefix = flags.get('--key-prefix')?.[0];
+  if (keyPrefix === undefined) throw new CliUsageError('--key-prefix is required (the keyPrefix the services use, e.g. --key-prefix myapp)');
+  const common: CommonArguments = {
+    redisUrl: redisUrlOf(flags, env),
+    keyPrefix,
+    json: flags.has('--json'),
+    timeoutMs: integerFlag('--timeout-ms', flags.get('--timeout-ms')?.[0], FLAG_DEFAULTS.timeoutMs, 1),
+  };
+
+  switch (name) {
+    case 'inspect':
+      return { help: false, args: { ...common, command: name } };
+    case 'dead-letters':
+      return { help: false, args: { ...common, command: name, service, count: integerFlag('--count', flags.get('--count')?.[0], FLAG_DEFAULTS.count, 1) } };
+    case 'replay': {
+      const ids = flags.get('--id');
+      const bad = ids?.find((id) => !STREAM_ID.test(id));
+      if (bad !== undefined) throw new CliUsageError(`--id must be a stream entry id (<ms>-<seq>, as dead-letters lists them), got "${bad}"`);
+      return { help: false, args: { ...common, command: name, service, ids } };
+    }
+    case 'cleanup':
+      return {
+        help: false,
+        args: { ...common, command: name, idleMs: integerFlag('--idle-ms', flags.get('--idle-ms')?.[0], FLAG_DEFAULTS.idleMs, 0), dryRun: flags.has('--dry-run') },
+      };
+  }
+}

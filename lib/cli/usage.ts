@@ -1,0 +1,40 @@
+/** The program name, as npm's `bin` installs it. */
+export const PROGRAM = 'nestjs-clamator';
+
+/** Defaults of the flags that have one (other than `--redis-url`, which reads the environment). */
+export const FLAG_DEFAULTS = {
+  timeoutMs: 5_000,
+  count: 50,
+  idleMs: 3_600_000,
+} as const;
+
+/** What `--help` prints, and what follows a usage error. */
+export const USAGE = `Usage: ${PROGRAM} <command> --key-prefix PREFIX [options]
+
+Inspects and repairs the Redis streams of nestjs-clamator (and clamator) services under one key prefix.
+
+Commands:
+  inspect               every service: stream length, groups (its own and subscriptions') with
+                        their consumers and idle times, pending entries and the oldest one's age,
+                        lag, dead letters; reply streams with their length and TTL
+  dead-letters SERVICE  a service's dead letters: id, original entry id, method, deliveries, time, reason
+  replay SERVICE        puts dead letters (all, or those given with --id) back on the service's
+                        command stream as new entries, delivered again; each leaves the dead-letter
+                        stream once its copy is stored
+  cleanup               removes consumers idle longer than --idle-ms that own nothing pending, and
+                        reply streams without a TTL that got no reply for that long
+
+Options:
+  --key-prefix PREFIX   the services' keyPrefix (required)
+  --redis-url URL       redis://, rediss:// or unix:// (default: $REDIS_URL, else redis://localhost:6379)
+  --json                print one JSON document on stdout instead of tables
+  --timeout-ms MS       how long to wait for Redis to connect, and for each command (default ${FLAG_DEFAULTS.timeoutMs})
+  --count N             dead-letters: how many to list, oldest first (default ${FLAG_DEFAULTS.count})
+  --id ID               replay: a dead-letter id (repeat the flag for several; default: all)
+  --idle-ms MS          cleanup: the idle bound (default ${FLAG_DEFAULTS.idleMs}, 1 h)
+  --dry-run             cleanup: list what would be removed, remove nothing
+  -h, --help            print this help
+
+Exit codes: 0 done; 1 failure (Redis unreachable, a command failed, a dead letter not replayed);
+2 usage (unknown command or flag, missing or invalid value).
+`;
