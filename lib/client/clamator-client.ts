@@ -3,21 +3,19 @@ import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
 import { connectable, defer, Observable, Subject } from 'rxjs';
-import { RateLimitedLog } from '../logging/rate-limited-log.js';
-import { FIELD_ENVELOPE } from '../protocol/constants.js';
-import { decodeReply, encodeNotification, encodeRequest } from '../protocol/envelopes.js';
-import { ClamatorRpcError, ClamatorTimeoutError, ClamatorTransportError } from '../protocol/errors.js';
-import { backoffDelayMs, sleep } from '../streams/connections/backoff.js';
-import { settlesWithin } from '../streams/connections/bounded-wait.js';
-import { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
-import { fieldValue } from '../streams/stream-replies.js';
-import type { ClamatorConnectionEvents, ClamatorStatus } from '../streams/connections/connection-status.js';
+import { encodeNotification, encodeRequest } from '../protocol/envelopes.js';
+import { ClamatorTimeoutError, ClamatorTransportError } from '../protocol/errors.js';
 import { type ClamatorMetadata, encodeMetadata } from '../protocol/metadata.js';
+import { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
+import { settlesWithin } from '../streams/connections/bounded-wait.js';
+import type { ClamatorConnectionEvents, ClamatorStatus } from '../streams/connections/connection-status.js';
+import { RpcTelemetry } from '../telemetry/rpc-telemetry.js';
 import { assertParams, assertRoute, assertTimeout, RouteCache } from './call-arguments.js';
-import { ClamatorRecord } from './clamator-record.builder.js';
-import { type RpcFailure, type RpcOutcome, RpcTelemetry } from '../telemetry/rpc-telemetry.js';
 import { type ClamatorClientOptions, type ResolvedClientOptions, resolveClientOptions } from './clamator-client.options.js';
-import { type PendingCall, PendingCalls } from './pending-calls.js';
+import { ClamatorRecord, mergeMetadata } from './clamator-record.builder.js';
+import { PendingCalls } from './pending-calls.js';
+import { ReplyReader } from './reply-reader.js';
+import { encodeTracedMetadata, failureOf, outcomeOf } from './traced-call.js';
 
 /** Per-call options of `ClamatorClient.call`. */
 export interface ClamatorCallOptions {
@@ -38,36 +36,8 @@ export interface ClamatorNotifyOptions {
   metadata?: ClamatorMetadata;
 }
 
-/** How a call's failure counts in traces and metrics. */
-function outcomeOf(error: Error): RpcOutcome {
-  if (error instanceof ClamatorTimeoutError) return 'timeout';
-  if (error instanceof ClamatorTransportError) return 'transport';
-  return 'error';
-}
-
-/** An error reply's code and message for the span, or the failure's message. */
-function failureOf(error: Error): RpcFailure {
-  return error instanceof ClamatorRpcError ? { code: error.code, message: error.message } : { message: error.message };
-}
-
-/** The metadata of a traced call as JSON: nothing when it holds nothing (no trace context was injected). */
-function encodeTracedMetadata(metadata: ClamatorMetadata | undefined): string | undefined {
-  if (metadata === undefined) return undefined;
-  for (const _key in metadata) return JSON.stringify(metadata);
-  return undefined;
-}
-
-/** A record's metadata over what a dispatch hook set on the packet. */
-function mergeMetadata(fromHook: ClamatorMetadata | undefined, fromRecord: ClamatorMetadata | undefined): ClamatorMetadata | undefined {
-  if (fromHook === undefined) return fromRecord;
-  return fromRecord === undefined ? fromHook : { ...fromHook, ...fromRecord };
-}
-
 /** Events of the command connection that `ClamatorClient.on()` can listen to. */
 export type ClamatorClientEvents = ClamatorConnectionEvents;
-
-/** The client trims what it has read from its reply stream after this many replies. */
-export const REPLY_TRIM_EVERY = 1_000;
 
 /** On close, how long deleting the reply stream may take (Redis may be frozen or paused). */
 const DELETE_REPLY_STREAM_BOUND_MS = 500;
@@ -85,8 +55,6 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
   /** This client's reply stream, `<keyPrefix>:replies:<instanceId>`. */
   readonly replyStream: string;
   private readonly logger = new Logger(ClamatorClient.name);
-  /** For what any writer of the reply stream can cause: one line per kind and interval, not one per entry. */
-  private readonly replyWarnings = new RateLimitedLog(this.logger);
   private readonly pending = new PendingCalls((call) => call.reject(new ClamatorTimeoutError(call.method, call.timeoutMs)));
   /** Notifications Redis has not confirmed yet, each with its deadline. */
   private readonly unconfirmed = new PendingCalls((notification) =>
@@ -157,7 +125,14 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     this.telemetry ??= await RpcTelemetry.create(this.options.telemetry);
     this.unwatchConnection = this.streams.watchConnectionState((state) => this._status$.next(state));
     this.replyConnection = this.streams.openBlockingConnection('replies');
-    void this.readReplies(this.replyConnection);
+    const reader = new ReplyReader(
+      this.streams,
+      { replyStream: this.replyStream, readCount: this.options.replyReadCount, blockMs: this.options.blockMs },
+      this.pending,
+      this.logger,
+      (state) => this._status$.next(state),
+    );
+    void reader.run(this.replyConnection, this.stopSignal.signal);
     this.connected = true;
     this._status$.next('connected');
   }
@@ -346,53 +321,6 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     const metadata = record ? mergeMetadata(packet.metadata, record.metadata) : packet.metadata;
     await this.notify(service, method, (record ? record.data : packet.data) as object, metadata === undefined ? undefined : { metadata });
     return undefined as T;
-  }
-
-  private async readReplies(connection: Redis): Promise<void> {
-    let lastId = '0-0';
-    let failures = 0;
-    let readSinceTrim = 0;
-    while (!this.stopped) {
-      try {
-        const entries = await this.streams.readReplies(connection, this.replyStream, lastId, this.options.replyReadCount, this.options.blockMs);
-        if (failures > 0) this._status$.next('connected');
-        failures = 0;
-        for (const entry of entries) {
-          lastId = entry.id;
-          this.settle(fieldValue(entry.fields, FIELD_ENVELOPE), entry.id);
-        }
-        // What has been read is trimmed away now and then, so that the servers' MAXLEN cap never has to.
-        readSinceTrim += entries.length;
-        if (readSinceTrim >= REPLY_TRIM_EVERY) {
-          readSinceTrim = 0;
-          this.streams.trimRead(this.replyStream, lastId).catch(() => undefined);
-        }
-      } catch (error) {
-        if (this.stopped) break;
-        failures += 1;
-        if (failures === 1) {
-          this.logger.error(`Reading replies failed (${(error as Error).message}); retrying with backoff.`);
-          this._status$.next('reconnecting');
-        }
-        await sleep(backoffDelayMs(failures), this.stopSignal.signal);
-      }
-    }
-  }
-
-  private settle(raw: string | undefined, entryId: string): void {
-    const reply = decodeReply(raw);
-    if (!reply) {
-      this.replyWarnings.warn('not-a-response', `Reply entry ${entryId} on ${this.replyStream} is not a JSON-RPC response; ignored.`);
-      return;
-    }
-    if (reply.id === null) {
-      this.replyWarnings.warn('error-without-id', `Error reply without id on ${this.replyStream}: ${reply.error?.message} ${JSON.stringify(reply.error?.data)}`);
-      return;
-    }
-    const call: PendingCall | undefined = this.pending.take(reply.id);
-    if (!call) return; // timed out, unsubscribed or from before a restart: dropped, as peers expect
-    if (reply.error) call.reject(new ClamatorRpcError(reply.error.code, reply.error.message, reply.error.data));
-    else call.resolve(reply.result);
   }
 
   /** Calls waiting for a reply right now. */

@@ -50,3 +50,9 @@ export class ClamatorRecordBuilder<TData = unknown> {
     return new ClamatorRecord(this.data as TData, this.metadata, this.timeoutMs);
   }
 }
+
+/** A record's metadata over what a dispatch hook set on the packet (per key). */
+export function mergeMetadata(fromHook: ClamatorMetadata | undefined, fromRecord: ClamatorMetadata | undefined): ClamatorMetadata | undefined {
+  if (fromHook === undefined) return fromRecord;
+  return fromRecord === undefined ? fromHook : { ...fromHook, ...fromRecord };
+}
