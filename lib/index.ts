@@ -61,3 +61,20 @@ export {
   type ClamatorOptionsFactory,
   type ClamatorClientToken,
 } from './module/clamator-module.options.js';
+export {
+  defineContract,
+  method,
+  notification,
+  assertContract,
+  isNotificationEntry,
+  isZodSchema,
+  ClamatorContractError,
+  type ClamatorContract,
+  type ContractClass,
+  type ContractEntry,
+  type ContractMethod,
+  type ContractNotification,
+  type ContractSchema,
+  type ContractZodSchema,
+  type SchemaType,
+} from './contracts/contract.js';
