@@ -74,16 +74,23 @@ interface ZodIssueLike {
   readonly path?: ReadonlyArray<PropertyKey>;
   readonly message?: string;
   readonly code?: string;
+  /** The keys an `unrecognized_keys` issue is about. */
+  readonly keys?: ReadonlyArray<PropertyKey>;
 }
 
 function zodDetails(error: unknown): ConstraintDetail[] {
   const issues = (error as { issues?: ZodIssueLike[] } | null)?.issues;
   if (!Array.isArray(issues)) return [{ field: '', message: String(error), constraint: 'invalid' }];
-  return issues.map((issue) => ({
-    field: (issue.path ?? []).map(String).join('.'),
-    message: issue.message ?? 'invalid',
-    constraint: issue.code ?? 'invalid',
-  }));
+  return issues.flatMap((issue) => {
+    const path = (issue.path ?? []).map(String);
+    const message = issue.message ?? 'invalid';
+    const constraint = issue.code ?? 'invalid';
+    // A strict object reports its unknown keys in one issue at the object's path: one detail per key names each field.
+    if (Array.isArray(issue.keys) && issue.keys.length > 0) {
+      return issue.keys.map((key) => ({ field: [...path, String(key)].join('.'), message, constraint }));
+    }
+    return [{ field: path.join('.'), message, constraint }];
+  });
 }
 
 /**
