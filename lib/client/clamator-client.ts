@@ -165,7 +165,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
   /**
    * A typed client of `contract`: one function per entry, params checked before anything is sent
    * (-32602), results checked against the contract (-32603 when they do not fit). Options such as
-   * `timeoutMs` and `metadata` go to `call`/`notify`.
+   * `timeoutMs` and `metadata` go to `call`/`notify`. Throws `ClamatorContractError` for an invalid contract.
    */
   for<C extends ClamatorContract>(contract: C): ContractClient<C> {
     return createContractClient(this, contract);

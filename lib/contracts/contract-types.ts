@@ -42,9 +42,12 @@ export type ContractHandlers<C extends ClamatorContract> = {
  */
 export type ContractClient<C extends ClamatorContract> = {
   readonly [K in keyof MethodsOf<C>]: MethodsOf<C>[K] extends { readonly notification: true }
-    ? (params: ContractCallParams<MethodsOf<C>[K]>, options?: ClamatorNotifyOptions) => Promise<void>
-    : (params: ContractCallParams<MethodsOf<C>[K]>, options?: ClamatorCallOptions) => Promise<ContractResult<MethodsOf<C>[K]>>;
+    ? (...args: CallArguments<ContractCallParams<MethodsOf<C>[K]>, ClamatorNotifyOptions>) => Promise<void>
+    : (...args: CallArguments<ContractCallParams<MethodsOf<C>[K]>, ClamatorCallOptions>) => Promise<ContractResult<MethodsOf<C>[K]>>;
 };
+
+/** The params, which may be left out when every field is optional (missing params mean `{}`), then the options. */
+type CallArguments<P, O> = {} extends P ? [params?: P, options?: O] : [params: P, options?: O];
 
 /** The params a caller passes for a contract entry: any object of the params class's shape, or the zod schema's input. */
 export type ContractCallParams<E> = E extends { readonly params: infer P } ? SchemaInput<P> : never;

@@ -70,6 +70,6 @@ export class GatewayController {
   /** `GET /audit` → the audit notifications the service has handled so far. */
   @Get('audit')
   async audits(): Promise<{ result: AuditRecord[] }> {
-    return { result: (await this.arith.audits({})).records };
+    return { result: (await this.arith.audits()).records };
   }
 }

@@ -27,10 +27,33 @@ class AuditParams {
   @IsString() who!: string;
 }
 
+class NoParams {}
+class OptionalParams {
+  @IsString() who?: string;
+}
+
 const arith = defineContract('arith', {
   add: method({ params: AddParams, result: AddResult }),
   audit: notification({ params: AuditParams }),
 });
+
+const optional = defineContract('optional', {
+  list: method({ params: NoParams, result: AddResult }),
+  hint: notification({ params: OptionalParams }),
+});
+
+export async function optionalParamsTypes(): Promise<void> {
+  const typed = client.for(optional);
+  // Params whose fields are all optional may be left out.
+  await typed.list();
+  await typed.list({}, { timeoutMs: 100 });
+  await typed.hint();
+  await typed.hint({ who: 'me' });
+  // @ts-expect-error params with required fields may not be left out
+  await client.for(arith).add();
+  // @ts-expect-error nor may those of a notification
+  await client.for(arith).audit();
+}
 
 declare const client: ClamatorClient;
 
