@@ -11,8 +11,9 @@ import { ContractParamsPipe } from './contract-params.pipe.js';
  */
 export const UNIMPLEMENTED_CONTRACT_METHOD = 'clamatorUnimplementedContractMethod';
 
-// Nest's own keys, the same string in Nest 11 and 12 (`@nestjs/common/constants`), spelled out
-// here because deep imports resolve to different files under the two majors.
+// Nest's own values, the same in Nest 11 and 12, spelled out here because deep imports resolve to
+// different files under the two majors: `@nestjs/common/constants`' ROUTE_ARGS_METADATA, and
+// `RpcParamtype.PAYLOAD`, which `@nestjs/microservices` does not export.
 const ROUTE_ARGS_METADATA = '__routeArguments__';
 const PAYLOAD_PARAMTYPE = 3;
 
