@@ -76,5 +76,15 @@ export {
   type ContractNotification,
   type ContractSchema,
   type ContractZodSchema,
+  type SchemaInput,
   type SchemaType,
 } from './contracts/contract.js';
+export { ClamatorService } from './contracts/clamator-service.decorator.js';
+export {
+  type ContractHandlers,
+  type ContractClient,
+  type ContractParams,
+  type ContractCallParams,
+  type ContractResult,
+  type HandlerReturn,
+} from './contracts/contract-types.js';

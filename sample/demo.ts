@@ -267,7 +267,7 @@ async function main(): Promise<number> {
       check: (body) => sameJson(body, { code: -32000, message: 'division by zero', data: { a: 1 } }),
     },
     {
-      title: "Invalid params: arith.add with a='x' (ValidationPipe, -32602 -> HTTP 400)",
+      title: "Invalid params: arith.add with a='x' (refused by the contract before sending, -32602 -> HTTP 400)",
       method: 'GET',
       path: '/add?a=x&b=3',
       status: 400,

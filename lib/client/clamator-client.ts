@@ -6,6 +6,9 @@ import { connectable, defer, Observable, Subject } from 'rxjs';
 import { encodeNotification, encodeRequest } from '../protocol/envelopes.js';
 import { ClamatorTimeoutError, ClamatorTransportError } from '../protocol/errors.js';
 import { type ClamatorMetadata, encodeMetadata } from '../protocol/metadata.js';
+import type { ClamatorContract } from '../contracts/contract.js';
+import { createContractClient } from '../contracts/contract-client.js';
+import type { ContractClient } from '../contracts/contract-types.js';
 import { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
 import { settlesWithin } from '../streams/connections/bounded-wait.js';
 import type { ClamatorConnectionEvents, ClamatorStatus } from '../streams/connections/connection-status.js';
@@ -157,6 +160,15 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     return new Promise<void>((resolve, reject) => {
       this.dispatch(service, method, params, options?.timeoutMs, resolve as (value: unknown) => void, reject, true, options?.metadata);
     });
+  }
+
+  /**
+   * A typed client of `contract`: one function per entry, params checked before anything is sent
+   * (-32602), results checked against the contract (-32603 when they do not fit). Options such as
+   * `timeoutMs` and `metadata` go to `call`/`notify`. Throws `ClamatorContractError` for an invalid contract.
+   */
+  for<C extends ClamatorContract>(contract: C): ContractClient<C> {
+    return createContractClient(this, contract);
   }
 
   /** Why a request must not be sent right now (nothing is sent then), or undefined when it may be. */

@@ -18,13 +18,21 @@ export interface ContractZodSchema<T = unknown> {
 export type ContractSchema = ContractClass | ContractZodSchema;
 
 /** The TypeScript type a schema describes: the class's instances, or the zod schema's output. */
-export type SchemaType<S> = S extends ContractClass<infer T> ? T : S extends ContractZodSchema<infer T> ? T : never;
+export type SchemaType<S> = S extends ContractClass<infer T> ? T : S extends { readonly _output: infer T } ? T : never;
+
+/**
+ * What a caller may pass where a schema is expected: the class's instances (any object of their
+ * shape), or the zod schema's input (which differs from its output where the schema has defaults
+ * or transforms).
+ */
+export type SchemaInput<S> = S extends ContractClass<infer T> ? T : S extends { readonly _input: infer T } ? T : SchemaType<S>;
 
 /** A contract entry that is a request: it has a result. */
 export interface ContractMethod<P extends ContractSchema = ContractSchema, R extends ContractSchema = ContractSchema> {
   readonly params: P;
   readonly result: R;
-  readonly notification?: undefined;
+  /** Absent, or `false` as clamator's own `defineMethod` types it. */
+  readonly notification?: false;
 }
 
 /** A contract entry that is a notification: no result, no reply. */

@@ -45,14 +45,22 @@ function detailFromMessage(message: string): InvalidParamDetail {
  * messages included. `new ValidationPipe({ exceptionFactory: clamatorValidationExceptionFactory })`.
  */
 export function clamatorValidationExceptionFactory(errors: ValidationErrorLike[]): ClamatorRpcError {
-  const details: Array<InvalidParamDetail & { constraint: string }> = [];
+  return new ClamatorRpcError(ErrorCode.InvalidParams, ERROR_MESSAGES[ErrorCode.InvalidParams], { errors: validationDetails(errors) });
+}
+
+/** One failing constraint of a field, as the `data.errors` of a -32602 reply lists it. */
+export type ConstraintDetail = InvalidParamDetail & { constraint: string };
+
+/** Flattens class-validator's errors to one detail per failed constraint, nested properties as dotted paths. */
+export function validationDetails(errors: ValidationErrorLike[]): ConstraintDetail[] {
+  const details: ConstraintDetail[] = [];
   const visit = (error: ValidationErrorLike, path: string): void => {
     const field = path ? `${path}.${error.property}` : error.property;
     for (const [constraint, message] of Object.entries(error.constraints ?? {})) details.push({ field, message, constraint });
     for (const child of error.children ?? []) visit(child, field);
   };
   for (const error of errors) visit(error, '');
-  return new ClamatorRpcError(ErrorCode.InvalidParams, ERROR_MESSAGES[ErrorCode.InvalidParams], { errors: details });
+  return details;
 }
 
 /** The parts of class-validator's `ValidationError` the factory reads. */

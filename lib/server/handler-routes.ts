@@ -1,4 +1,5 @@
 import type { MessageHandler } from '@nestjs/microservices';
+import { UNIMPLEMENTED_CONTRACT_METHOD } from '../contracts/clamator-service.decorator.js';
 import { describeRouteViolation, routeFromPattern, SERVICE_NAME_PATTERN } from '../protocol/names.js';
 
 /** Handlers of one consumer group, by method name. */
@@ -62,6 +63,23 @@ function extrasOf(pattern: string, handler: Handler): ClamatorEventExtras {
   return { subscription, compete: compete === true };
 }
 
+/** Fails naming every contract method a `@ClamatorService` class does not implement (it has a stand-in there). */
+function assertContractsImplemented(handlers: Map<string, MessageHandler>): void {
+  const missing: string[] = [];
+  for (const [pattern, head] of handlers) {
+    for (let handler: Handler | undefined = head as Handler; handler; handler = handler.next as Handler | undefined) {
+      const className = handler.extras?.[UNIMPLEMENTED_CONTRACT_METHOD];
+      if (className !== undefined) missing.push(`${pattern} (${String(className)}.${pattern.slice(pattern.indexOf('.') + 1)})`);
+    }
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `ClamatorServer: @ClamatorService classes do not implement these contract methods: ${missing.join(', ')}. ` +
+        `Add the methods, or remove them from the contract.`,
+    );
+  }
+}
+
 /**
  * Derives the consumer groups a server reads and their handlers from the handlers Nest registered,
  * keyed by their normalized patterns. Nest chains event handlers of one pattern (each one calls the
@@ -70,6 +88,7 @@ function extrasOf(pattern: string, handler: Handler): ClamatorEventExtras {
  * `service.method` and for bad extras.
  */
 export function buildRoutes(handlers: Map<string, MessageHandler>): ClamatorRoutes {
+  assertContractsImplemented(handlers);
   const groups = new Map<string, RouteGroup>();
   const competing = new Map<string, { methods: string[]; onlyEvents: boolean; silenced: boolean }>();
   for (const [pattern, head] of handlers) {

@@ -1,6 +1,6 @@
-import { type INestMicroservice, type LoggerService, type LogLevel, Module, ValidationPipe } from '@nestjs/common';
+import { type INestMicroservice, type LoggerService, type LogLevel, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ClamatorExceptionFilter, ClamatorServer, type ClamatorServerOptions } from '../../lib/index.js';
+import { ClamatorServer, type ClamatorServerOptions } from '../../lib/index.js';
 import { ArithController } from './arith.controller.js';
 import { AuditLog } from './audit-log.service.js';
 
@@ -22,8 +22,9 @@ export interface ArithAppOptions extends Omit<ClamatorServerOptions, 'keyPrefix'
 }
 
 /**
- * Creates the arith microservice on a `ClamatorServer`, with the global `ValidationPipe` and
- * `ClamatorExceptionFilter` in place. Call `app.listen()` to start serving and `app.close()` to stop.
+ * Creates the arith microservice on a `ClamatorServer`. The contract checks the params itself: no
+ * `ValidationPipe` or exception filter is needed. Call `app.listen()` to start serving and
+ * `app.close()` to stop.
  */
 export async function createArithApp(options: ArithAppOptions): Promise<INestMicroservice> {
   const { logger, ...serverOptions } = options;
@@ -31,8 +32,5 @@ export async function createArithApp(options: ArithAppOptions): Promise<INestMic
     strategy: new ClamatorServer(serverOptions),
     ...(logger === undefined ? {} : { logger }),
   });
-  // transform: true hands handlers DTO instances; invalid params become -32602 through the filter.
-  app.useGlobalPipes(new ValidationPipe({ transform: true }));
-  app.useGlobalFilters(new ClamatorExceptionFilter());
   return app;
 }

@@ -1,14 +1,5 @@
 import { Injectable } from '@nestjs/common';
-
-/** One `arith.audit` notification as the service recorded it. */
-export interface AuditRecord {
-  action: string;
-  actor: string | null;
-  /** Id of the stream entry that carried the notification. */
-  entryId: string;
-  /** When the service handled it (ISO 8601). */
-  receivedAt: string;
-}
+import type { AuditRecord } from './arith.contract.js';
 
 /** Keeps the most recent audit notifications in memory, oldest first. */
 @Injectable()

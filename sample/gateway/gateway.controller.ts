@@ -1,16 +1,16 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, HttpStatus, Inject, Post, Query } from '@nestjs/common';
-import { lastValueFrom } from 'rxjs';
-import { ClamatorClient } from '../../lib/index.js';
+import { ClamatorClient, type ContractClient } from '../../lib/index.js';
+import { arith, type AuditParams, type AuditRecord } from '../arith/arith.contract.js';
 import { ARITH_CLIENT } from './arith.constants.js';
 
 /**
- * A query value as the arith service should see it: numeric text becomes a number, anything else
- * is passed on unchanged, so that the service's validation (not the gateway) decides what is valid.
+ * A query value as the arith contract should see it: numeric text becomes a number, anything else
+ * is passed on unchanged, so that the contract (not the gateway's own code) decides what is valid.
  */
-function numberOrRaw(value: string | undefined): unknown {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  return trimmed !== '' && Number.isFinite(Number(trimmed)) ? Number(trimmed) : value;
+function numberOrRaw(value: string | undefined): number {
+  const trimmed = value?.trim();
+  // Typed as a number for the call only: the contract's check refuses what is not one.
+  return (trimmed && Number.isFinite(Number(trimmed)) ? Number(trimmed) : value) as number;
 }
 
 /** An optional per-call timeout from the query string. */
@@ -25,45 +25,51 @@ function timeoutFrom(value: string | undefined): number | undefined {
 
 /**
  * HTTP front of the arith service. Every route is one clamator call (or notification) through the
- * injected `ClamatorClient`; error replies become HTTP errors in `ClamatorHttpExceptionFilter`.
+ * typed client of the arith contract (`client.for(arith)`): params are checked before they are sent
+ * (-32602 without a round trip) and results when they come back. Error replies become HTTP errors
+ * in `ClamatorHttpExceptionFilter`.
  */
 @Controller()
 export class GatewayController {
-  constructor(@Inject(ARITH_CLIENT) private readonly arith: ClamatorClient) {}
+  private readonly arith: ContractClient<typeof arith>;
 
-  /** `GET /add?a=2&b=3` → `{ "result": 5 }`. Uses Nest's `send()`, which works with any transport. */
-  @Get('add')
-  async add(@Query('a') a?: string, @Query('b') b?: string): Promise<{ result: number }> {
-    const result = await lastValueFrom(this.arith.send<number>('arith.add', { a: numberOrRaw(a), b: numberOrRaw(b) }));
-    return { result };
+  constructor(@Inject(ARITH_CLIENT) client: ClamatorClient) {
+    this.arith = client.for(arith);
   }
 
-  /** `GET /divide?a=1&b=4` → `{ "result": 0.25 }`; `b=0` → 422 with the service's -32000 error. Uses `call()`. */
+  /** `GET /add?a=2&b=3` → `{ "result": 5 }`. */
+  @Get('add')
+  async add(@Query('a') a?: string, @Query('b') b?: string): Promise<{ result: number }> {
+    const { sum } = await this.arith.add({ a: numberOrRaw(a), b: numberOrRaw(b) });
+    return { result: sum };
+  }
+
+  /** `GET /divide?a=1&b=4` → `{ "result": 0.25 }`; `b=0` → 422 with the service's -32000 error. */
   @Get('divide')
   async divide(@Query('a') a?: string, @Query('b') b?: string): Promise<{ result: number }> {
-    const result = await this.arith.call<number>('arith', 'divide', { a: numberOrRaw(a), b: numberOrRaw(b) });
-    return { result };
+    const { quotient } = await this.arith.divide({ a: numberOrRaw(a), b: numberOrRaw(b) });
+    return { result: quotient };
   }
 
   /** `GET /slow?ms=200[&timeoutMs=100]` → `{ "result": { "sleptMs": 200 } }`, or 504 when no answer came in time. */
   @Get('slow')
   async slow(@Query('ms') ms?: string, @Query('timeoutMs') timeoutMs?: string): Promise<{ result: { sleptMs: number } }> {
-    const result = await this.arith.call<{ sleptMs: number }>('arith', 'slow', { ms: numberOrRaw(ms) }, { timeoutMs: timeoutFrom(timeoutMs) });
-    return { result };
+    const { sleptMs } = await this.arith.slow({ ms: numberOrRaw(ms) }, { timeoutMs: timeoutFrom(timeoutMs) });
+    return { result: { sleptMs } };
   }
 
   /** `POST /audit {"action": "...", "actor": "..."}` → 202 once the notification is queued (not yet handled). */
   @Post('audit')
   @HttpCode(HttpStatus.ACCEPTED)
-  async audit(@Body() body: unknown): Promise<{ queued: true }> {
-    // emit() sends at once; waiting for it surfaces transport failures. A notification has no answer.
-    await lastValueFrom(this.arith.emit('arith.audit', body ?? {}), { defaultValue: undefined });
+  async audit(@Body() body: AuditParams): Promise<{ queued: true }> {
+    // Resolves once Redis queued it (a notification has no answer); bad params are refused with -32602 first.
+    await this.arith.audit(body ?? {});
     return { queued: true };
   }
 
   /** `GET /audit` → the audit notifications the service has handled so far. */
   @Get('audit')
-  async audits(): Promise<{ result: unknown[] }> {
-    return { result: await this.arith.call<unknown[]>('arith', 'audits') };
+  async audits(): Promise<{ result: AuditRecord[] }> {
+    return { result: (await this.arith.audits()).records };
   }
 }

@@ -49,10 +49,18 @@ describe('sample apps: gateway over HTTP -> ClamatorClient -> arith microservice
       .expect(422, { code: -32000, message: 'division by zero', data: { a: 7 } });
   });
 
-  it('maps invalid params found by the ValidationPipe to 400 naming the field', async () => {
+  it('maps params the contract refuses to 400 naming the field', async () => {
     const response = await request(gateway.getHttpServer()).get('/add?a=x&b=3').expect(400);
     expect(response.body).toMatchObject({ code: -32602, message: 'Invalid params' });
     expect(response.body.data.errors).toEqual([expect.objectContaining({ field: 'a' })]);
+  });
+
+  it('has the service refuse params that break the contract when a caller sends them without it', async () => {
+    const client = gateway.get<ClamatorClient>(ARITH_CLIENT);
+    const error = await client.call('arith', 'add', { a: 'x', b: 3, c: 1 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: -32602, message: 'Invalid params' });
+    const fields = (error as { data: { errors: Array<{ field: string }> } }).data.errors.map((e) => e.field).sort();
+    expect(fields).toEqual(['a', 'c']);
   });
 
   it('answers GET /slow after the handler waited', async () => {

@@ -111,7 +111,7 @@ def run_client(r: redis.Redis, prefix: str) -> int:
 
     def add() -> str:
         reply = client.call("arith.add", {"a": 2, "b": 3})
-        return check_reply_shape(reply) or ("" if reply.get("result") == 5 else f"got {reply!r}")
+        return check_reply_shape(reply) or ("" if reply.get("result") == {"sum": 5} else f"got {reply!r}")
 
     def divide_by_zero() -> str:
         reply = client.call("arith.divide", {"a": 7, "b": 0})
@@ -128,6 +128,12 @@ def run_client(r: redis.Redis, prefix: str) -> int:
         fields = [item.get("field") for item in (error.get("data") or {}).get("errors", [])]
         return check_reply_shape(reply) or ("" if error.get("code") == -32602 and "a" in fields else f"got {reply!r}")
 
+    def unknown_field() -> str:
+        reply = client.call("arith.add", {"a": 1, "b": 2, "c": 3})
+        error = reply.get("error") or {}
+        fields = [item.get("field") for item in (error.get("data") or {}).get("errors", [])]
+        return check_reply_shape(reply) or ("" if error.get("code") == -32602 and fields == ["c"] else f"got {reply!r}")
+
     def notification_then_call() -> str:
         # Requests to one service run in arrival order, so arith.audits sees the notification queued before it.
         action = f"from-python \u2713 {uuid.uuid4().hex[:6]}"
@@ -135,7 +141,7 @@ def run_client(r: redis.Redis, prefix: str) -> int:
         reply = client.call("arith.audits", {})
         if check_reply_shape(reply):
             return check_reply_shape(reply)
-        mine = [record for record in reply.get("result") or [] if record.get("action") == action]
+        mine = [record for record in (reply.get("result") or {}).get("records") or [] if record.get("action") == action]
         if len(mine) != 1 or mine[0].get("actor") != "peer.py":
             return f"audit record not found once in {reply!r}"
         return ""
@@ -150,10 +156,11 @@ def run_client(r: redis.Redis, prefix: str) -> int:
         bad_type = [fields for fields in client.reply_entries if fields.get("type", "rpc") != "rpc"]
         return f"reply entries with another type: {bad_type!r}" if bad_type else ""
 
-    attempt("arith.add with an integer id answers 5", add)
+    attempt("arith.add with an integer id answers {sum: 5}", add)
     attempt("arith.divide by zero answers application error -32000 with data", divide_by_zero)
     attempt("arith.nope answers -32601", unknown_method)
     attempt("arith.add with a='x' answers -32602 naming field a", invalid_params)
+    attempt("arith.add with an unknown field c answers -32602 naming field c", unknown_field)
     attempt("arith.audit notification (\\u escapes) is handled before the next request", notification_then_call)
     attempt("one reply per request, none for the notification", only_requests_answered)
     client.close()

@@ -1,4 +1,5 @@
 import type { MessageHandler } from '@nestjs/microservices';
+import { UNIMPLEMENTED_CONTRACT_METHOD } from '../../../lib/contracts/clamator-service.decorator.js';
 import { buildRoutes } from '../../../lib/server/handler-routes.js';
 
 type Handler = MessageHandler & { next?: MessageHandler; extras?: Record<string, unknown> };
@@ -18,6 +19,18 @@ function chain(...handlers: Handler[]): Handler {
 }
 
 describe('buildRoutes', () => {
+  it('fails naming every contract method a @ClamatorService class left unimplemented', () => {
+    const handlers = new Map([
+      ['arith.add', handler('add', false)],
+      ['arith.sub', handler('sub', false, { [UNIMPLEMENTED_CONTRACT_METHOD]: 'ArithController' })],
+      ['arith.audit', handler('audit', true, { [UNIMPLEMENTED_CONTRACT_METHOD]: 'ArithController' })],
+    ]);
+    expect(() => buildRoutes(handlers)).toThrow(
+      'ClamatorServer: @ClamatorService classes do not implement these contract methods: ' +
+        'arith.sub (ArithController.sub), arith.audit (ArithController.audit). Add the methods, or remove them from the contract.',
+    );
+  });
+
   it("puts requests and plain notifications in the service's own group", () => {
     const add = handler('add', false);
     const note = handler('note', true);
