@@ -78,3 +78,5 @@ export {
   type ContractZodSchema,
   type SchemaType,
 } from './contracts/contract.js';
+export { generatePython, generateJsonSchemas, type GeneratedFile, type GenerateOptions } from './codegen/generate.js';
+export { ClamatorCodegenError } from './codegen/model.js';
