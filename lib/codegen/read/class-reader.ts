@@ -85,7 +85,8 @@ export class ClassReader {
       return;
     }
     if (rule.type === 'isDefined' || rule.type === 'whitelistValidation') return;
-    const name = rule.name ?? rule.type;
+    // @ValidateIf and @ValidatePromise leave no name, only their type.
+    const name = rule.type === 'conditionalValidation' ? 'validateIf' : rule.type === 'promiseValidation' ? 'validatePromise' : (rule.name ?? rule.type);
     const effect = rule.type === 'customValidation' ? customRule(name, rule.constraints ?? []) : undefined;
     if (effect instanceof Error) throw new ClamatorCodegenError(`${where}: ${decoratorName(name)} cannot be mapped: ${effect.message}.`);
     if (effect === undefined) {
