@@ -116,7 +116,7 @@ describe('codegen refusals', () => {
     expect((await failure(() => generatePython(loose))).message).toContain('OrderParams: must not allow extra keys');
     const dates = defineContract('shop', { order: method({ params: z.object({ at: z.date() }), result: z.object({}) }) });
     expect((await failure(() => generatePython(dates))).message).toContain('zod cannot express OrderParams as JSON Schema');
-    const zod3Like = { safeParse: () => ({ success: true, data: {} }), _output: {} };
+    const zod3Like = { safeParse: () => ({ success: true as const, data: {} }), _output: {} };
     const old = defineContract('shop', { order: method({ params: zod3Like, result: Ok }) });
     expect((await failure(() => generatePython(old))).message).toContain('code generation needs zod 4 schemas');
     expect(await failure(() => generatePython({ service: 'Bad Name', methods: {} } as never))).toBeInstanceOf(ClamatorContractError);
