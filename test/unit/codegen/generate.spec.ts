@@ -15,7 +15,8 @@ import { catalog } from './fixtures/catalog.contract.js';
 import { notes } from './fixtures/notes.contract.js';
 
 const GOLDEN = fileURLToPath(new URL('./fixtures/golden/', import.meta.url));
-const options = { sourceOf: (c: { service: string }) => (c.service === 'notes' ? 'fixtures/notes.contract.ts' : 'fixtures/catalog.contract.ts') };
+// The paths the CLI names when run from the repository root, so that its output must equal these golden files too.
+const options = { sourceOf: (c: { service: string }) => `test/unit/codegen/fixtures/${c.service === 'notes' ? 'notes' : 'catalog'}.contract.ts` };
 
 async function expectGolden(files: readonly GeneratedFile[]): Promise<void> {
   for (const file of files) {
