@@ -1,6 +1,9 @@
 import { type ContractModel, type ObjectModel, type ValueType } from '../model.js';
 import { modelPrefix } from '../read/read-contracts.js';
 
+/** The generator's name, in every generated file's header. */
+export const GENERATOR_NAME = 'nestjs-clamator codegen';
+
 /** One model class to emit, in an order where a class comes after the classes its fields use. */
 export interface ModelDeclaration {
   readonly name: string;

@@ -1,9 +1,6 @@
 import { ClamatorCodegenError, type ContractModel, type FieldModel, type ValueBounds, type ValueType } from '../model.js';
-import { type ContractNaming, type ModelDeclaration, nameContract, servicePascal } from './naming.js';
+import { type ContractNaming, GENERATOR_NAME, type ModelDeclaration, nameContract, servicePascal } from './naming.js';
 import { pythonFieldName, pythonLiteral, pythonNumber, pythonString, snakeCase } from './python-names.js';
-
-/** The generator's name, in every generated file's header. */
-export const GENERATOR_NAME = 'nestjs-clamator codegen';
 
 /** Pydantic's `Field(...)` keywords for bounds, in the order they are written. */
 const BOUND_KEYWORDS: readonly (readonly [keyof ValueBounds, string])[] = [
