@@ -5,7 +5,7 @@
  * a folder of compiled JavaScript (which imports the built package, a copy other than the one
  * the test process holds), the files written equal the golden files byte for byte and compile
  * with Python; a contract that cannot be mapped fails with exit 1, naming the field, and writes
- * nothing.
+ * nothing; a .ts contract out of reach of the typescript package fails naming it.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -28,9 +28,9 @@ interface Run {
   readonly stderr: string;
 }
 
-function run(file: string, args: readonly string[], timeoutMs = 120_000): Promise<Run> {
+function run(file: string, args: readonly string[], timeoutMs = 120_000, cwd = root): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [file, ...args], { cwd: root, timeout: timeoutMs, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [file, ...args], { cwd, timeout: timeoutMs, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
     });
   });
@@ -40,7 +40,7 @@ function expectExit(result: Run, code: number): void {
   if (result.code !== code) throw new Error(`exit ${result.code}, expected ${code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
 }
 
-const codegen = (args: readonly string[]) => run(join(dist, 'cli/main.js'), ['codegen', ...args]);
+const codegen = (args: readonly string[], cwd = root) => run(join(dist, 'cli/main.js'), ['codegen', ...args], 120_000, cwd);
 
 /** Compiles a fixture to an ES module next to the others, its import of the library pointed at the build. */
 async function compileFixture(name: string, outDir: string): Promise<void> {
@@ -139,5 +139,18 @@ describe('nestjs-clamator codegen (built CLI)', () => {
     const none = await codegen(['--contracts', relative(root, empty), '--out-py', join(out, 'none')]);
     expectExit(none, 1);
     expect(none.stderr).toContain('no module exports a contract');
+  }, 120_000);
+
+  it('names the missing typescript package when a .ts contract lies outside any project that has it', async () => {
+    // The temporary folder has no node_modules above it: neither the contract nor the working directory reaches typescript.
+    const lonely = await mkdtemp(join(tmpdir(), 'clamator-codegen-lonely-'));
+    try {
+      await writeFile(join(lonely, 'x.contract.ts'), "export const x = { service: 'x', methods: {} };\n");
+      const result = await codegen(['--contracts', 'x.contract.ts', '--out-py', 'py'], lonely);
+      expectExit(result, 1);
+      expect(result.stderr).toContain('needs the "typescript" package (an optional peer of nestjs-clamator): install it in the project, or point --contracts at compiled JavaScript.');
+    } finally {
+      await rm(lonely, { recursive: true, force: true });
+    }
   }, 120_000);
 });
