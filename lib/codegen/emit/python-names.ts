@@ -8,6 +8,12 @@ const PYTHON_KEYWORDS = new Set([
 ]);
 
 /**
+ * Names the generated annotations use: a field named after one would hide the type from pydantic,
+ * which evaluates the annotations in the class's namespace.
+ */
+const ANNOTATION_NAMES = new Set(['int', 'float', 'str', 'bool', 'list']);
+
+/**
  * `getUser` → `get_user`, `parseHTTPBody` → `parse_h_t_t_p_body`: an underscore before every
  * capital but a leading one, then lower case. This is the rule clamator's own generator applies to
  * handler names, so that a Python service written against either generator has the same methods.
@@ -17,14 +23,16 @@ export function snakeCase(name: string): string {
 }
 
 /**
- * The Python attribute for a wire field name: snake_case, made an identifier (a leading
- * underscore would make pydantic treat it as private; a keyword cannot be a name). The wire
- * name stays the alias.
+ * The Python attribute for a wire field name: snake_case, made an identifier that pydantic
+ * accepts as a field (a leading underscore would make it private, `model_` is pydantic's, a
+ * keyword cannot be a name, a type name would hide the type). The wire name stays the alias.
  */
 export function pythonFieldName(wireName: string): string {
   let name = snakeCase(wireName).replace(/[^A-Za-z0-9_]/g, '_');
   if (/^[0-9_]/.test(name)) name = `field_${name.replace(/^_+/, '')}`;
-  if (PYTHON_KEYWORDS.has(name)) name = `${name}_`;
+  // pydantic keeps the model_ prefix for its own attributes (model_config, model_dump...).
+  if (name.startsWith('model_')) name = `field_${name}`;
+  if (PYTHON_KEYWORDS.has(name) || ANNOTATION_NAMES.has(name)) name = `${name}_`;
   return name;
 }
 
