@@ -132,8 +132,6 @@ export class ClassReader {
         }
         facts.value.push({ bounds: effect.bounds, notEmpty: false, each });
         return;
-      case 'none':
-        return;
     }
   }
 

@@ -9,8 +9,7 @@ export type RuleEffect =
   /** Bounds on the list itself (`@ArrayMinSize`), whatever `each` says. */
   | { readonly effect: 'listBounds'; readonly bounds: ValueBounds }
   /** `@IsNotEmpty`: a string must have a character; other values just be present. */
-  | { readonly effect: 'notEmpty' }
-  | { readonly effect: 'none' };
+  | { readonly effect: 'notEmpty' };
 
 /** The parts of class-validator's `ValidationMetadata` read here. */
 export interface RuleMetadata {
@@ -21,9 +20,13 @@ export interface RuleMetadata {
   readonly each?: boolean;
 }
 
-/** `isEmail` → `@IsEmail`, for messages. */
+/** Where class-validator's metadata name differs from its decorator's. */
+const DECORATOR_OF_NAME: Readonly<Record<string, string>> = { isLength: 'length' };
+
+/** `isEmail` → `@IsEmail`, `isLength` → `@Length`: the decorator a metadata name comes from, for messages. */
 export function decoratorName(name: string): string {
-  return `@${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+  const decorator = DECORATOR_OF_NAME[name] ?? name;
+  return `@${decorator.charAt(0).toUpperCase()}${decorator.slice(1)}`;
 }
 
 function literalValues(values: unknown): readonly unknown[] {
