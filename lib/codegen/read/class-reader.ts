@@ -61,7 +61,7 @@ export class ClassReader {
       rules.push(metadata);
       byProperty.set(metadata.propertyName, rules);
     }
-    for (const [propertyName, rules] of byProperty) {
+    for (const [propertyName, rules] of inheritedFirst(target, byProperty)) {
       model.fields.push(this.readField(target, propertyName, rules, `${where}: ${model.name}.${propertyName}`));
     }
     return model;
@@ -178,6 +178,19 @@ export class ClassReader {
         : `${where}: no type decorator (@IsInt, @IsNumber, @IsString, @IsBoolean, @IsEnum, @IsIn, @IsArray, @ValidateNested) and no emitted design:type to fall back on.`,
     );
   }
+}
+
+/**
+ * Fields in declaration order, a base class's before its subclass's (class-validator lists the
+ * subclass's first), as TypeScript and pydantic order inherited fields.
+ */
+function inheritedFirst(target: Function, byProperty: Map<string, RuleMetadata[]>): [string, RuleMetadata[]][] {
+  const chain: unknown[] = [];
+  for (let current: unknown = target; typeof current === 'function' && current !== Function.prototype; current = Object.getPrototypeOf(current)) chain.unshift(current);
+  const depth = (rules: readonly RuleMetadata[]) => Math.min(...rules.map((rule) => (chain.includes(rule.target) ? chain.indexOf(rule.target) : chain.length)));
+  const entries = [...byProperty];
+  // Array.prototype.sort is stable: declaration order holds within each class.
+  return entries.sort(([, a], [, b]) => depth(a) - depth(b));
 }
 
 /** Applies bound decorators to a base type, refusing those that do not fit it. */

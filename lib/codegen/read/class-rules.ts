@@ -16,6 +16,8 @@ export interface RuleMetadata {
   readonly type: string;
   readonly name?: string;
   readonly propertyName: string;
+  /** The class that declared the decorator (a base class for inherited ones). */
+  readonly target?: Function | string;
   readonly constraints?: readonly unknown[];
   readonly each?: boolean;
 }

@@ -1,6 +1,7 @@
 /**
- * What the generator refuses: each unmappable contract fails with a ClamatorCodegenError naming
- * the service, method, class and field, instead of emitting a model that validates differently.
+ * Reading contracts: each unmappable one fails with a ClamatorCodegenError naming the service,
+ * method, class and field, instead of emitting a model that validates differently; and the
+ * cases read without a type decorator of their own (design:type, @Type, inheritance).
  */
 import { Type } from 'class-transformer';
 import { IsArray, IsEmail, IsInt, IsNumber, IsString, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
@@ -24,7 +25,7 @@ async function failure(run: () => Promise<unknown>): Promise<Error> {
   throw new Error('expected the generator to fail');
 }
 
-describe('codegen refusals', () => {
+describe('reading contracts for codegen', () => {
   it('names the field and decorator that has no pydantic mapping', async () => {
     class Params {
       @IsString() name!: string;
@@ -128,5 +129,18 @@ describe('codegen refusals', () => {
     }
     const [file] = await generatePython(contractWith(Params));
     expect(file.contents).toContain('    item: Ok\n');
+  });
+
+  it("puts a base class's fields first and merges a subclass's redeclared field", async () => {
+    class Base {
+      @IsString() id!: string;
+      @IsInt() n!: number;
+    }
+    class Child extends Base {
+      @IsInt() @Min(1) override n!: number;
+      @IsString() extra!: string;
+    }
+    const [file] = await generatePython(defineContract('shop', { order: method({ params: Child, result: Base }) }));
+    expect(file.contents).toContain('    )\n    id: str\n    n: int = Field(..., ge=1)\n    extra: str\n\n\nclass OrderResult(BaseModel):');
   });
 });
