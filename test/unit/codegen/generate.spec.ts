@@ -3,7 +3,7 @@
  * contract: the Python module and JSON Schemas equal the golden files byte for byte, the module
  * compiles with the system Python, and its structure (classes, bases, fields, METHODS, the
  * contract object) read with Python's ast module is what clamator-over-redis imports.
- * UPDATE_GOLDEN=1 rewrites the golden files (then review the diff).
+ * `UPDATE_GOLDEN=1 npm test -- test/unit/codegen/generate.spec.ts` rewrites the golden files (then review the diff).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
