@@ -88,3 +88,5 @@ export {
   type ContractResult,
   type HandlerReturn,
 } from './contracts/contract-types.js';
+export { generatePython, generateJsonSchemas, type GeneratedFile, type GenerateOptions } from './codegen/generate.js';
+export { ClamatorCodegenError } from './codegen/model.js';

@@ -18,8 +18,8 @@ interface CommonArguments {
   readonly timeoutMs: number;
 }
 
-/** A parsed command line: the command and its arguments. */
-export type CliArguments = CommonArguments &
+/** A parsed command line of a command that works on Redis: the command and its arguments. */
+export type RedisCommandArguments = CommonArguments &
   (
     | { readonly command: 'inspect' }
     | { readonly command: 'dead-letters'; readonly service: string; readonly count: number }
@@ -27,6 +27,21 @@ export type CliArguments = CommonArguments &
     | { readonly command: 'replay'; readonly service: string; readonly ids: readonly string[] | undefined }
     | { readonly command: 'cleanup'; readonly idleMs: number; readonly dryRun: boolean }
   );
+
+/** `codegen`: generates Python and JSON Schema from contract modules; no Redis involved. */
+export interface CodegenArguments {
+  readonly command: 'codegen';
+  readonly json: boolean;
+  /** A contract module, or a folder searched for them. */
+  readonly contracts: string;
+  /** Where `<service>.py` files go; undefined: no Python. */
+  readonly outPy: string | undefined;
+  /** Where `<service>.<method>.<params|result>.schema.json` files go; undefined: no JSON Schema. */
+  readonly outJsonSchema: string | undefined;
+}
+
+/** A parsed command line: the command and its arguments. */
+export type CliArguments = RedisCommandArguments | CodegenArguments;
 
 /** The command names. */
 export type CliCommandName = CliArguments['command'];
@@ -42,15 +57,20 @@ interface FlagSpec {
   readonly commands?: readonly CliCommandName[];
 }
 
+const REDIS_COMMANDS: readonly CliCommandName[] = ['inspect', 'dead-letters', 'replay', 'cleanup'];
+
 const FLAGS: Readonly<Record<string, FlagSpec>> = {
-  '--redis-url': { value: 'URL' },
-  '--key-prefix': { value: 'PREFIX' },
+  '--redis-url': { value: 'URL', commands: REDIS_COMMANDS },
+  '--key-prefix': { value: 'PREFIX', commands: REDIS_COMMANDS },
   '--json': {},
-  '--timeout-ms': { value: 'MS' },
+  '--timeout-ms': { value: 'MS', commands: REDIS_COMMANDS },
   '--count': { value: 'N', commands: ['dead-letters'] },
   '--id': { value: 'ID', repeatable: true, commands: ['replay'] },
   '--idle-ms': { value: 'MS', commands: ['cleanup'] },
   '--dry-run': { commands: ['cleanup'] },
+  '--contracts': { value: 'PATH', commands: ['codegen'] },
+  '--out-py': { value: 'DIR', commands: ['codegen'] },
+  '--out-json-schema': { value: 'DIR', commands: ['codegen'] },
 };
 
 const COMMANDS: Readonly<Record<CliCommandName, { readonly takesService: boolean }>> = {
@@ -58,6 +78,7 @@ const COMMANDS: Readonly<Record<CliCommandName, { readonly takesService: boolean
   'dead-letters': { takesService: true },
   replay: { takesService: true },
   cleanup: { takesService: false },
+  codegen: { takesService: false },
 };
 
 const HELP_FLAGS = new Set(['--help', '-h']);
@@ -128,6 +149,15 @@ function redisUrlOf(flags: Map<string, string[]>, env: NodeJS.ProcessEnv): strin
   return url;
 }
 
+function codegenArguments(flags: Map<string, string[]>): CodegenArguments {
+  const contracts = flags.get('--contracts')?.[0];
+  if (contracts === undefined) throw new CliUsageError('codegen needs --contracts (a contract module or a folder of them)');
+  const outPy = flags.get('--out-py')?.[0];
+  const outJsonSchema = flags.get('--out-json-schema')?.[0];
+  if (outPy === undefined && outJsonSchema === undefined) throw new CliUsageError('codegen needs --out-py DIR, --out-json-schema DIR or both');
+  return { command: 'codegen', json: flags.has('--json'), contracts, outPy, outJsonSchema };
+}
+
 /**
  * Reads the command line (`process.argv.slice(2)`). Flags may come before or after the command,
  * as `--flag value` or `--flag=value`. Throws `CliUsageError` for an unknown command or flag, a flag
@@ -153,6 +183,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     service = given;
   }
   if (rest.length > 0) throw new CliUsageError(`unexpected argument "${rest[0]}"`);
+  if (name === 'codegen') return { help: false, args: codegenArguments(flags) };
 
   const keyPrefix = flags.get('--key-prefix')?.[0];
   if (keyPrefix === undefined) throw new CliUsageError('--key-prefix is required (the keyPrefix the services use, e.g. --key-prefix myapp)');

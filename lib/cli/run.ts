@@ -1,7 +1,8 @@
 import { ClamatorOptionsError } from '../options/option-rules.js';
 import { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
-import { type CliArguments, CliUsageError, parseCommandLine } from './argv.js';
+import { type CliArguments, CliUsageError, parseCommandLine, type RedisCommandArguments } from './argv.js';
 import { runCleanup } from './commands/cleanup.js';
+import { runCodegen } from './commands/codegen.js';
 import { runDeadLetters } from './commands/dead-letters.js';
 import { runInspect } from './commands/inspect.js';
 import { runReplay } from './commands/replay.js';
@@ -9,7 +10,7 @@ import { ExitCode } from './exit-codes.js';
 import type { CliOutput } from './output.js';
 import { PROGRAM, USAGE } from './usage.js';
 
-function runCommand(streams: ClamatorStreamsService, args: CliArguments, output: CliOutput): Promise<ExitCode> {
+function runCommand(streams: ClamatorStreamsService, args: RedisCommandArguments, output: CliOutput): Promise<ExitCode> {
   switch (args.command) {
     case 'inspect':
       return runInspect(streams, args, output);
@@ -27,7 +28,7 @@ function runCommand(streams: ClamatorStreamsService, args: CliArguments, output:
  * no reconnect (a refused connection ends the run at once), `timeoutMs` to connect and per
  * command (a frozen Redis never answers), no command retried on a new connection.
  */
-function openStreams(args: CliArguments): ClamatorStreamsService {
+function openStreams(args: RedisCommandArguments): ClamatorStreamsService {
   return new ClamatorStreamsService({
     keyPrefix: args.keyPrefix,
     redisUrl: args.redisUrl,
@@ -44,6 +45,21 @@ function openStreams(args: CliArguments): ClamatorStreamsService {
 function usageError(output: CliOutput, message: string): ExitCode {
   output.error(`${PROGRAM}: ${message}\n\n${USAGE}`);
   return ExitCode.usage;
+}
+
+function failed(command: string, json: boolean, output: CliOutput, error: unknown): ExitCode {
+  const message = error instanceof Error ? error.message : String(error);
+  output.error(`${PROGRAM} ${command}: ${message}`);
+  if (json) output.json({ error: { message } });
+  return ExitCode.failure;
+}
+
+async function runWithoutRedis(command: string, json: boolean, output: CliOutput, run: () => Promise<ExitCode>): Promise<ExitCode> {
+  try {
+    return await run();
+  } catch (error) {
+    return failed(command, json, output, error);
+  }
 }
 
 /**
@@ -65,6 +81,8 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, ou
     throw error;
   }
 
+  if (args.command === 'codegen') return runWithoutRedis(args.command, args.json, output, () => runCodegen(args, output));
+
   let streams: ClamatorStreamsService;
   try {
     streams = openStreams(args);
@@ -76,10 +94,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, ou
     await streams.whenReady({ timeoutMs: args.timeoutMs });
     return await runCommand(streams, args, output);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    output.error(`${PROGRAM} ${args.command}: ${message}`);
-    if (args.json) output.json({ error: { message } });
-    return ExitCode.failure;
+    return failed(args.command, args.json, output, error);
   } finally {
     await streams.close();
   }

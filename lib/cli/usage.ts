@@ -10,8 +10,10 @@ export const FLAG_DEFAULTS = {
 
 /** What `--help` prints, and what follows a usage error. */
 export const USAGE = `Usage: ${PROGRAM} <command> --key-prefix PREFIX [options]
+       ${PROGRAM} codegen --contracts PATH --out-py DIR [--out-json-schema DIR]
 
-Inspects and repairs the Redis streams of nestjs-clamator (and clamator) services under one key prefix.
+Inspects and repairs the Redis streams of nestjs-clamator (and clamator) services under one key prefix,
+and generates Python and JSON Schema from contracts.
 
 Commands:
   inspect               every service: stream length, groups (its own and subscriptions') with
@@ -23,9 +25,12 @@ Commands:
                         stream once its copy is stored
   cleanup               removes consumers idle longer than --idle-ms that own nothing pending, and
                         reply streams without a TTL that got no reply for that long
+  codegen               loads the contracts exported by PATH (a .ts or .js module, or a folder of
+                        them) and writes <service>.py for clamator-over-redis (pydantic models,
+                        client, abstract service, METHODS, contract) and JSON Schemas (2020-12)
 
 Options:
-  --key-prefix PREFIX   the services' keyPrefix (required)
+  --key-prefix PREFIX   the services' keyPrefix (required, but for codegen)
   --redis-url URL       redis://, rediss:// or unix:// (default: $REDIS_URL, else redis://localhost:6379)
   --json                print one JSON document on stdout instead of tables
   --timeout-ms MS       how long to wait for Redis to connect, and for each command (default ${FLAG_DEFAULTS.timeoutMs})
@@ -33,8 +38,13 @@ Options:
   --id ID               replay: a dead-letter id (repeat the flag for several; default: all)
   --idle-ms MS          cleanup: the idle bound (default ${FLAG_DEFAULTS.idleMs}, 1 h)
   --dry-run             cleanup: list what would be removed, remove nothing
+  --contracts PATH      codegen: a contract module or a folder of them (TypeScript needs the
+                        project's "typescript" package)
+  --out-py DIR          codegen: where <service>.py goes
+  --out-json-schema DIR codegen: where <service>.<method>.<params|result>.schema.json go
   -h, --help            print this help
 
-Exit codes: 0 done; 1 failure (Redis unreachable, a command failed, a dead letter not replayed);
+Exit codes: 0 done; 1 failure (Redis unreachable, a command failed, a dead letter not replayed,
+a contract that cannot be loaded or mapped);
 2 usage (unknown command or flag, missing or invalid value).
 `;

@@ -1,11 +1,17 @@
-import { type CliArguments, CliUsageError, parseCommandLine } from '../../../lib/cli/argv.js';
+import { type CliArguments, CliUsageError, parseCommandLine, type RedisCommandArguments } from '../../../lib/cli/argv.js';
 
 const PREFIX = ['--key-prefix', 'myapp'];
 
-function parse(argv: string[], env: NodeJS.ProcessEnv = {}): CliArguments {
+function parseAny(argv: string[], env: NodeJS.ProcessEnv = {}): CliArguments {
   const parsed = parseCommandLine(argv, env);
   if (parsed.help) throw new Error('help was parsed');
   return parsed.args;
+}
+
+function parse(argv: string[], env: NodeJS.ProcessEnv = {}): RedisCommandArguments {
+  const args = parseAny(argv, env);
+  if (args.command === 'codegen') throw new Error('codegen was parsed');
+  return args;
 }
 
 function usageError(argv: string[], env: NodeJS.ProcessEnv = {}): string {
@@ -55,6 +61,17 @@ describe('parseCommandLine', () => {
     expect(parse(['inspect', ...PREFIX], { REDIS_URL: '' }).redisUrl).toBe('redis://localhost:6379');
   });
 
+  it('reads codegen without Redis flags: --contracts and at least one output folder', () => {
+    expect(parseAny(['codegen', '--contracts', 'src/contracts', '--out-py', 'py/gen'])).toEqual({
+      command: 'codegen',
+      json: false,
+      contracts: 'src/contracts',
+      outPy: 'py/gen',
+      outJsonSchema: undefined,
+    });
+    expect(parseAny(['codegen', '--contracts=a.ts', '--out-json-schema', 'schemas', '--json'])).toMatchObject({ outPy: undefined, outJsonSchema: 'schemas', json: true });
+  });
+
   it('keeps a value that starts with a dash when given with =', () => {
     expect(parse(['inspect', '--key-prefix=--odd']).keyPrefix).toBe('--odd');
   });
@@ -88,6 +105,10 @@ describe('parseCommandLine', () => {
     [['cleanup', ...PREFIX, '--idle-ms', '10s'], '--idle-ms must be a whole number >= 0, got "10s"'],
     [['inspect', ...PREFIX, '--timeout-ms', '0'], '--timeout-ms must be a whole number >= 1, got "0"'],
     [['replay', 'orders', ...PREFIX, '--id', '12'], '--id must be a stream entry id (<ms>-<seq>, as dead-letters lists them), got "12"'],
+    [['codegen', '--out-py', 'py'], 'codegen needs --contracts (a contract module or a folder of them)'],
+    [['codegen', '--contracts', 'c.ts'], 'codegen needs --out-py DIR, --out-json-schema DIR or both'],
+    [['codegen', '--contracts', 'c.ts', '--out-py', 'py', ...PREFIX], '--key-prefix does not apply to codegen (only to inspect, dead-letters, replay, cleanup)'],
+    [['inspect', ...PREFIX, '--out-py', 'py'], '--out-py does not apply to inspect (only to codegen)'],
     [['inspect', ...PREFIX, '--redis-url', 'http://h'], '--redis-url must be a redis://, rediss:// or unix:// URL, got "http://h"'],
   ])('refuses %j: %s', (argv, message) => {
     expect(usageError(argv)).toContain(message);
