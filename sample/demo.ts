@@ -1,6 +1,7 @@
 // `npm run demo`: starts the arith microservice and the HTTP gateway as two processes talking
 // through Redis streams, sends a few HTTP requests through the gateway, prints what came back,
-// and stops everything. Exits 0 when every answer was the expected one, 1 otherwise.
+// and stops everything. First it prints the Python module the arith contract generates (the
+// sibling a clamator-over-redis peer imports). Exits 0 when every answer was the expected one, 1 otherwise.
 //
 // Redis: the one at $REDIS_URL (default redis://127.0.0.1:6379) when it answers PING; otherwise a
 // throwaway redis-server (no persistence) on a free port, stopped at the end.
@@ -11,6 +12,8 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { arith } from './arith/arith.contract.js';
+import { showGeneratedPython } from './contracts/generate.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const registerTs = fileURLToPath(new URL('../scripts/register-ts.mjs', import.meta.url));
@@ -243,6 +246,12 @@ async function main(): Promise<number> {
   console.log(`${bold('Redis')}      ${redis.url}${redis.own ? ' (started for this demo)' : ''}`);
   console.log(`${bold('Key prefix')} ${keyPrefix}`);
   console.log(`${bold('Gateway')}    ${baseUrl}\n`);
+
+  // The contract both processes use is also the Python sibling's source: show what it generates.
+  console.log(bold('The arith contract, as the Python module a clamator-over-redis peer imports'));
+  console.log(dim('(sample/arith/arith.contract.ts; all of it: npm run demo:codegen)'));
+  await showGeneratedPython(arith, { source: 'sample/arith/arith.contract.ts', maxLines: 40, print: (text) => console.log(dim(text)) });
+  console.log();
 
   const env = { REDIS_URL: redis.url, CLAMATOR_PREFIX: keyPrefix };
   await Promise.all([
