@@ -23,8 +23,6 @@ export interface SentinelTimings {
 }
 
 interface RedisNode {
-  readonly port: number;
-  readonly dir: string;
   readonly child: ChildProcess;
   readonly exited: Promise<unknown>;
 }
@@ -61,6 +59,8 @@ async function pollUntil(condition: () => Promise<boolean>, timeoutMs: number, w
 /** A master, a replica and three sentinels on loopback, started healthy; see the file header. */
 export class SentinelSet {
   private readonly nodes = new Map<number, RedisNode>();
+  /** Every directory made for a node, killed ones included. */
+  private readonly dirs: string[] = [];
   private constructor(
     /** Ports of the three sentinels. */
     readonly sentinelPorts: readonly number[],
@@ -152,7 +152,7 @@ export class SentinelSet {
     this.nodes.clear();
     for (const node of nodes) node.child.kill('SIGKILL');
     await Promise.all(nodes.map((node) => node.exited));
-    await Promise.all(nodes.map((node) => rm(node.dir, { recursive: true, force: true })));
+    await Promise.all(this.dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
   }
 
   private async startNode(port: number, extraArgs: string[]): Promise<void> {
@@ -182,9 +182,10 @@ export class SentinelSet {
   }
 
   private async spawnAndPing(port: number, dir: string, args: string[]): Promise<void> {
+    this.dirs.push(dir);
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    this.nodes.set(port, { port, dir, child, exited });
+    this.nodes.set(port, { child, exited });
     await pollUntil(async () => {
       if (child.exitCode !== null) throw new Error(`redis-server ${args.join(' ')} exited with code ${child.exitCode}`);
       return (await ask(port, (c) => c.ping())) === 'PONG';
