@@ -9,12 +9,16 @@ import { ClamatorClient, type ClamatorServerOptions, type ClamatorStatus } from 
 import { startMicroservice } from '../utils/nest-apps.js';
 import { SENTINEL_MASTER_NAME, SentinelSet } from '../utils/redis-sentinel.js';
 import { delay, uniquePrefix, waitFor } from '../utils/redis.js';
-import { type CallOutcome, describeSettled, outcomeOf, pendingCount, settleWithin } from './fault-helpers.js';
+import { type CallOutcome, describeSettled, outcomeOf, pendingCount, settleWithin, valueOf } from './fault-helpers.js';
 
 const SERVICE = 'sentinel';
 const LANES = 8;
 const CALL_TIMEOUT_MS = 2_000;
 const CLAIM_IDLE_MS = 2_000;
+const SLOW_HANDLER_MS = 1_000;
+/** Calls in flight across the failover with a timeout that outlasts it. */
+const PATIENT_CALLS = [-10, -11, -12, -13];
+const PATIENT_TIMEOUT_MS = 20_000;
 
 /** Where each handled request is counted (`HINCRBY`), on the set itself: what a caller was answered for must survive the failover. */
 let ledger: { redis: Redis; key: string } | undefined;
@@ -25,6 +29,15 @@ class LedgerController {
   async add(@Payload() { n }: { n: number }) {
     if (!ledger) throw new Error('no ledger');
     await ledger.redis.hincrby(ledger.key, String(n), 1);
+    return n + 1;
+  }
+
+  /** Counted at once, answered a second later: in flight across the kill. */
+  @MessagePattern(`${SERVICE}.slow`)
+  async slow(@Payload() { n }: { n: number }) {
+    if (!ledger) throw new Error('no ledger');
+    await ledger.redis.hincrby(ledger.key, String(n), 1);
+    await delay(SLOW_HANDLER_MS);
     return n + 1;
   }
 }
@@ -77,7 +90,7 @@ const runsHere = process.env.CLAMATOR_NEST !== '11';
       wiring === 'injected' ? { redis: open(sentinelOptions(sentinels)) } : { redisOptions: sentinelOptions(sentinels) };
     const instanceId = `server-${wiring}`;
     const started = await startMicroservice([LedgerController], {
-      keyPrefix, instanceId, consumerClaimIdleMs: CLAIM_IDLE_MS, ...connect(),
+      keyPrefix, instanceId, consumerClaimIdleMs: CLAIM_IDLE_MS, concurrency: 16, ...connect(),
     });
     app = started.app;
     const caller = (client = new ClamatorClient({ keyPrefix, ...connect() }));
@@ -105,6 +118,11 @@ const runsHere = process.env.CLAMATOR_NEST !== '11';
     const okCount = (startedIn: Phase) => calls.filter((c) => c.startedIn === startedIn && c.outcome === 'ok').length;
     await waitFor(() => okCount('before') >= 100, 10_000, 'traffic before the failover');
 
+    const patient = PATIENT_CALLS.map((n) =>
+      settleWithin(caller.call<number>(SERVICE, 'slow', { n }, { timeoutMs: PATIENT_TIMEOUT_MS }).then((sum) => ({ sum, at: Date.now() })), PATIENT_TIMEOUT_MS * 2),
+    );
+    const counted = ledger;
+    await waitFor(async () => (await counted.redis.hmget(counted.key, ...PATIENT_CALLS.map(String))).every(Boolean), 5_000, 'the slow handlers to start');
     const oldMaster = await sentinels.masterPort();
     const killedAt = Date.now();
     await sentinels.kill(oldMaster);
@@ -116,6 +134,7 @@ const runsHere = process.env.CLAMATOR_NEST !== '11';
     const firstOkAfterKill = Math.min(...calls.filter((c) => c.startedIn !== 'before' && c.outcome === 'ok').map((c) => c.settledAt));
     running = false;
     await Promise.all(lanes);
+    const patientAnswers = (await Promise.all(patient)).map(valueOf);
 
     const probe = sentinels.connectTo(newMaster);
     connections.push(probe);
@@ -131,10 +150,12 @@ const runsHere = process.env.CLAMATOR_NEST !== '11';
       `sentinel failover (${wiring}): promoted ${promotedAt - killedAt} ms after the kill, first call answered ` +
         `${firstOkAfterKill - killedAt} ms after it; ${calls.length} calls: ${answered.length} ok, ${timedOut.length} timeouts ` +
         `(${timedOut.filter((c) => !handled.has(c.n)).length} never run), ${count('transport')} transport errors; ` +
-        `${reRuns} re-runs; statuses server "${statuses.server.join(' ')}", client "${statuses.client.join(' ')}"`,
+        `${reRuns} re-runs; calls in flight across the kill (${PATIENT_TIMEOUT_MS} ms timeout) answered ` +
+        `${patientAnswers.map(({ at }) => at - killedAt).join(', ')} ms after it; statuses server "${statuses.server.join(' ')}", client "${statuses.client.join(' ')}"`,
     );
 
     expect(calls.filter((c) => c.outcome === 'hung' || c.outcome === 'wrong' || c.outcome === 'other' || c.outcome === 'rpc')).toEqual([]);
+    expect(patientAnswers.map(({ sum }) => sum)).toEqual(PATIENT_CALLS.map((n) => n + 1));
     // Every answered call's work is on the promoted replica: nothing a caller was told is done was lost.
     expect(answered.filter((c) => !handled.has(c.n)).map((c) => c.n)).toEqual([]);
     // Calls made once the replica was promoted all went through.
@@ -146,7 +167,7 @@ const runsHere = process.env.CLAMATOR_NEST !== '11';
     app = client = undefined;
   }
 
-  it('with redisOptions sentinels: calls resume on the promoted replica without a restart, no answered call is lost, and status goes reconnecting, then connected', async () => {
+  it('with redisOptions sentinels: calls resume on the promoted replica without a restart, calls in flight with a long enough timeout are answered, no answered call is lost, and status goes reconnecting, then connected', async () => {
     await failover('redisOptions');
   }, 90_000);
 
