@@ -30,25 +30,10 @@ export interface StatusEmitter {
 }
 
 /**
- * The transport status each connection event means. `close` is followed by `reconnecting` or by
- * `end`; ioredis has already chosen between them when `close` is emitted, so its `status` tells.
+ * The transport status each followed event means. `close` is not followed: ioredis emits
+ * `reconnecting` or `end` after it, and which one is what tells.
  */
-function statusOnEvent(event: string, connection: StatusEmitter): ClamatorStatus | undefined {
-  switch (event) {
-    case 'ready':
-      return 'connected';
-    case 'reconnecting':
-      return 'reconnecting';
-    case 'close':
-      return connection.status === 'end' ? 'disconnected' : 'reconnecting';
-    case 'end':
-      return 'disconnected';
-    default:
-      return undefined;
-  }
-}
-
-const FOLLOWED_EVENTS = ['ready', 'close', 'reconnecting', 'end'] as const;
+const STATUS_ON_EVENT = { ready: 'connected', reconnecting: 'reconnecting', end: 'disconnected' } as const satisfies Record<string, ClamatorStatus>;
 
 /**
  * Reports the transport status as `connection` comes and goes, whoever owns it (the transport, or
@@ -57,10 +42,9 @@ const FOLLOWED_EVENTS = ['ready', 'close', 'reconnecting', 'end'] as const;
  */
 export function followConnectionStatus(connection: StatusEmitter, report: (status: ClamatorStatus) => void): () => void {
   let last: ClamatorStatus | undefined = connection.status === 'ready' ? 'connected' : undefined;
-  const listeners = FOLLOWED_EVENTS.map((event) => {
+  const listeners = Object.entries(STATUS_ON_EVENT).map(([event, status]) => {
     const listener = () => {
-      const status = statusOnEvent(event, connection);
-      if (status === undefined || status === last) return;
+      if (status === last) return;
       last = status;
       report(status);
     };
