@@ -383,7 +383,10 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     await this.close();
   }
 
-  /** Listens to an event of the command connection (`ready`, `error`, `reconnecting`, `end`). */
+  /**
+   * Listens to an event of the command connection, the injected one included (`connect`, `ready`,
+   * `error`, `close`, `reconnecting`, `end`).
+   */
   override on<EventKey extends keyof ClamatorClientEvents = keyof ClamatorClientEvents>(
     event: EventKey,
     callback: ClamatorClientEvents[EventKey],

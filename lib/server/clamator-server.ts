@@ -257,7 +257,10 @@ export class ClamatorServer
     this._status$.next('disconnected');
   }
 
-  /** Listens to an event of the command connection (`ready`, `error`, `reconnecting`, `end`). */
+  /**
+   * Listens to an event of the command connection, the injected one included (`connect`, `ready`,
+   * `error`, `close`, `reconnecting`, `end`).
+   */
   on<EventKey extends keyof ClamatorServerEvents = keyof ClamatorServerEvents>(
     event: EventKey,
     callback: ClamatorServerEvents[EventKey],

@@ -7,7 +7,7 @@ import { OptionRules } from '../options/option-rules.js';
 import { STREAMS_OPTION_NAMES } from '../options/streams-option-names.js';
 import { settlesWithin } from './connections/bounded-wait.js';
 import { clientIdOf, unblockClient } from './connections/client-unblock.js';
-import type { ClamatorStatus } from './connections/connection-status.js';
+import { type ClamatorStatus, followConnectionStatus } from './connections/connection-status.js';
 import { RedisConnections } from './connections/redis-connections.js';
 import { describeRedisEndpoint, type ReadinessWait, waitUntilReady } from './connections/redis-readiness.js';
 import { ScriptSupport } from './scripts/redis-script.js';
@@ -120,20 +120,14 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   }
 
   /**
-   * Reports `connected` / `reconnecting` as the command connection opened here comes and goes, until
-   * the returned function is called or this service closes. An injected connection's state is its
-   * owner's business: read loops report what they see instead.
+   * Reports `connected`, `reconnecting` and `disconnected` as the command connection comes and goes,
+   * whether it was opened here or injected (a Sentinel-backed connection waiting out a failover
+   * says so too), until the returned function is called or this service closes.
    */
   watchConnectionState(report: (state: ClamatorStatus) => void): () => void {
-    if (this.connections.isInjected) return () => undefined;
-    const connection = this.connection;
-    const ready = () => report('connected');
-    const reconnecting = () => report('reconnecting');
-    connection.on('ready', ready);
-    connection.on('reconnecting', reconnecting);
+    const unfollow = followConnectionStatus(this.connection, report);
     const detach = () => {
-      connection.off('ready', ready);
-      connection.off('reconnecting', reconnecting);
+      unfollow();
       this.detachers.delete(detach);
     };
     this.detachers.add(detach);

@@ -22,6 +22,7 @@ describe('Redis restarted empty under traffic', () => {
   let app: INestMicroservice | undefined;
   let client: ClamatorClient | undefined;
   let probe: Redis | undefined;
+  const injected: Redis[] = [];
 
   afterEach(async () => {
     try {
@@ -29,6 +30,7 @@ describe('Redis restarted empty under traffic', () => {
       await client?.close();
       await app?.close();
       probe?.disconnect();
+      for (const connection of injected.splice(0)) connection.disconnect();
     } finally {
       await redis?.kill();
       client = app = probe = redis = undefined;
@@ -90,6 +92,42 @@ describe('Redis restarted empty under traffic', () => {
     expect(serverStatuses.join(' ')).toMatch(/^connected .*reconnecting .*connected$/);
     expect(clientStatuses.join(' ')).toMatch(/^connected .*reconnecting .*connected$/);
   }, 90_000);
+
+  it('with injected connections, server and client report reconnecting, then connected, following the connections the application owns', async () => {
+    redis = await OwnRedis.start();
+    const keyPrefix = uniquePrefix('fault-injected-status');
+    const own = (): Redis => {
+      const connection = new Redis(redis!.url);
+      connection.on('error', () => undefined);
+      injected.push(connection);
+      return connection;
+    };
+    const started = await startMicroservice([RestartController], { keyPrefix, redis: own() });
+    app = started.app;
+    const caller = (client = new ClamatorClient({ keyPrefix, redis: own() }));
+    const serverStatuses: ClamatorStatus[] = [];
+    const clientStatuses: ClamatorStatus[] = [];
+    let serverReconnectingEvents = 0;
+    started.server.on('reconnecting', () => (serverReconnectingEvents += 1));
+    started.server.status.subscribe((status) => serverStatuses.push(status));
+    caller.status.subscribe((status) => clientStatuses.push(status));
+    await expect(caller.call('restart', 'add', { a: 1, b: 1 })).resolves.toBe(2);
+
+    await redis.kill();
+    await waitFor(() => serverStatuses.includes('reconnecting') && clientStatuses.includes('reconnecting'), 10_000, 'reconnecting');
+    await redis.restart();
+    await waitFor(() => serverStatuses.at(-1) === 'connected' && clientStatuses.at(-1) === 'connected', 10_000, 'connected again');
+    await expect(caller.call('restart', 'add', { a: 2, b: 3 }, { timeoutMs: 10_000 })).resolves.toBe(5);
+
+    expect(serverStatuses.join(' ')).toMatch(/^connected .*reconnecting .*connected$/);
+    expect(clientStatuses.join(' ')).toMatch(/^connected .*reconnecting .*connected$/);
+    expect(serverReconnectingEvents).toBeGreaterThan(0);
+    // The transport never closes what it was given.
+    await caller.close();
+    await started.app.close();
+    client = app = undefined;
+    expect(injected.map((connection) => connection.status)).toEqual(['ready', 'ready']);
+  }, 60_000);
 
   it('serves requests written to the new, empty Redis before the server re-created its group', async () => {
     redis = await OwnRedis.start();

@@ -58,11 +58,6 @@ export class RedisConnections {
     private readonly connectionName: string,
   ) {}
 
-  /** True when the command connection belongs to the caller. */
-  get isInjected(): boolean {
-    return this.source.redis !== undefined;
-  }
-
   /** The connection for non-blocking commands, opened on first use. */
   get command(): Redis {
     if (this.source.redis) return this.source.redis;
