@@ -7,6 +7,7 @@ import type { ClamatorStreamsOptions } from '../streams/clamator-streams.service
 export const STREAMS_OPTION_NAMES = {
   keyPrefix: true,
   redis: true,
+  cluster: true,
   redisUrl: true,
   redisOptions: true,
   replyStreamMaxLen: true,

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { KeySlots } from './cluster/key-slot.js';
+import type { RedisConnection } from './connections/redis-connections.js';
 import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, appendEntry, type OutgoingEntry } from './scripts/append-entries.script.js';
 import { chunked, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures, type ScriptSupport } from './scripts/redis-script.js';
 
@@ -16,8 +17,10 @@ export class AppendBatcher {
   private drainWaiters: Array<() => void> = [];
 
   constructor(
-    private readonly connection: () => Redis,
+    private readonly connection: () => RedisConnection,
     private readonly scripts: ScriptSupport,
+    /** Slots of keys, on a Redis Cluster only: a script call may only touch keys of one slot there. */
+    private readonly slots?: KeySlots,
   ) {}
 
   /** Queues an entry; its `settle` is called once Redis accepted or refused it (or `abandon` gave up on it). */
@@ -54,6 +57,16 @@ export class AppendBatcher {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
+    if (this.slots === undefined || this.slots.allIn(batch, (entry) => [entry.streamKey])) {
+      this.appendAll(batch);
+      return;
+    }
+    // One call per command-stream slot: services spread over a cluster's masters.
+    for (const entries of this.slots.group(batch, (entry) => entry.streamKey).values()) this.appendAll(entries);
+  }
+
+  /** Appends entries whose keys share a slot: one script call per chunk, or XADDs. */
+  private appendAll(batch: OutgoingEntry[]): void {
     if (batch.length === 1 || !this.scripts.enabled) {
       for (const entry of batch) this.appendOne(entry);
       return;

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connections/redis-connections.js';
 import { DEFAULTS } from '../protocol/constants.js';
 import { ClamatorKeys } from '../protocol/keys.js';
 import { type ClamatorConnectionOptions, resolveConnectionSource } from '../options/connection.options.js';
@@ -26,6 +27,7 @@ import {
   rawFieldValue,
 } from './stream-replies.js';
 import { AppendBatcher } from './append-batcher.js';
+import { KeySlots } from './cluster/key-slot.js';
 import { APPEND_ENTRIES_SCRIPT, appendEntry } from './scripts/append-entries.script.js';
 import { type UnstoredWritesListener, WriteBatcher } from './write-batcher.js';
 import { DEAD_LETTER_FIELDS } from './inspection/dead-letters.js';
@@ -86,12 +88,13 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
     this.keys = new ClamatorKeys(connection.keyPrefix);
     this.maintenance = new GroupMaintenance(() => this.connection, this.keys);
     this.connections = new RedisConnections(connection, options.connectionName ?? 'clamator');
-    this.writer = new WriteBatcher(() => this.connection, replyStreamMaxLen, replyStreamTtlMs, this.logger, this.scripts);
-    this.appender = new AppendBatcher(() => this.connection, this.scripts);
+    const slots = this.connections.isCluster ? new KeySlots() : undefined;
+    this.writer = new WriteBatcher(() => this.connection, replyStreamMaxLen, replyStreamTtlMs, this.logger, this.scripts, slots);
+    this.appender = new AppendBatcher(() => this.connection, this.scripts, slots);
   }
 
   /** The connection for non-blocking commands: the injected one, or one opened on first use. */
-  get connection(): Redis {
+  get connection(): RedisConnection {
     const connection = this.connections.command;
     this.scriptLoader.follow(connection);
     return connection;
@@ -102,7 +105,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    * `connection` would: for health checks, which must not connect what was never connected.
    * `undefined` before first use and after `close()`.
    */
-  openedConnection(): Redis | undefined {
+  openedConnection(): RedisConnection | undefined {
     return this.connections.openedCommand;
   }
 
@@ -146,17 +149,17 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   }
 
   /** Opens a dedicated connection for a blocking read loop; close it with `closeBlockingConnection`. */
-  openBlockingConnection(purpose: string): Redis {
+  openBlockingConnection(purpose: string): RedisConnection {
     return this.connections.openBlocking(purpose);
   }
 
   /** Closes a blocking connection at once; a read blocked on it fails with "Connection is closed". */
-  closeBlockingConnection(connection: Redis): void {
+  closeBlockingConnection(connection: RedisConnection): void {
     this.connections.closeBlocking(connection);
   }
 
   /** The server-side id of a connection (`CLIENT ID`), for `unblock`; `undefined` when not permitted. */
-  clientId(connection: Redis): Promise<number | undefined> {
+  clientId(connection: RedisConnection): Promise<number | undefined> {
     return clientIdOf(connection);
   }
 
@@ -188,12 +191,13 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    * waiting up to `blockMs` on `connection`.
    */
   async readGroup(
-    connection: Redis, service: string, consumer: string, count: number, blockMs: number, group = this.keys.group(service),
+    connection: RedisConnection, service: string, consumer: string, count: number, blockMs: number, group = this.keys.group(service),
   ): Promise<StreamEntry[]> {
-    const args = [
-      'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.commandStream(service), '>',
-    ] as const;
-    // Replies and acknowledgements waiting to go out travel with the read, in one write.
+    const stream = this.keys.commandStream(service);
+    const args = ['GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, '>'] as const;
+    // Replies and acknowledgements waiting to go out travel with the read, in one write; on a
+    // cluster only those of the stream's own slot may (the read's node), the rest go out apart.
+    if (this.writer.queued > 0 && !this.writer.fitsWith(stream)) this.writer.flushNow();
     const reply =
       this.writer.queued > 0
         ? await this.writer.sendBefore(connection, (pipeline) => pipeline.xreadgroup(...args))
@@ -294,7 +298,8 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    */
   async refreshClaims(service: string, consumer: string, entryIds: readonly string[], group = this.keys.group(service)): Promise<void> {
     if (entryIds.length === 0) return;
-    await this.connection.xclaim(this.keys.commandStream(service), group, consumer, 0, ...entryIds, 'JUSTID');
+    // Redis and Cluster share this command's signature; TypeScript cannot pick an overload on their union.
+    await (this.connection as Redis).xclaim(this.keys.commandStream(service), group, consumer, 0, ...entryIds, 'JUSTID');
   }
 
   /**
@@ -362,7 +367,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   }
 
   /** Reads replies after `lastId` from a reply stream, waiting up to `blockMs` on `connection`. */
-  async readReplies(connection: Redis, replyStream: string, lastId: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+  async readReplies(connection: RedisConnection, replyStream: string, lastId: string, count: number, blockMs: number): Promise<StreamEntry[]> {
     const reply = await connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', replyStream, lastId);
     return parseReadReply(reply);
   }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connections/redis-connections.js';
 import type { ClamatorKeys } from '../protocol/keys.js';
 import { REMOVE_IDLE_CONSUMER_SCRIPT } from './scripts/remove-idle-consumer.script.js';
 import { type StaleSubscriptions, trimAcknowledgedEntries } from './acknowledged-trim.js';
@@ -15,7 +15,7 @@ const SUBSCRIPTION_HEARTBEAT_TTL_MS = 7 * 24 * 60 * 60_000;
  */
 export class GroupMaintenance {
   constructor(
-    private readonly connection: () => Redis,
+    private readonly connection: () => RedisConnection,
     private readonly keys: ClamatorKeys,
   ) {}
 

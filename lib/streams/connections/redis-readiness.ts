@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisConnection } from './redis-connections.js';
 import { ClamatorTransportError } from '../../protocol/errors.js';
 
 /**
@@ -6,7 +6,11 @@ import { ClamatorTransportError } from '../../protocol/errors.js';
  * shows as `***`. Read off the connection's resolved options, so that it holds for a URL, for
  * `redisOptions` and for an injected connection alike.
  */
-export function describeRedisEndpoint(connection: Redis): string {
+export function describeRedisEndpoint(connection: RedisConnection): string {
+  if (isCluster(connection)) {
+    const nodes = connection.nodes().map((node) => `${node.options.host}:${node.options.port}`);
+    return `redis-cluster://${nodes.length > 0 ? nodes.join(',') : '(no node known yet)'}`;
+  }
   const { host, port, path, tls, username, password, sentinels, name } = connection.options;
   if (sentinels && sentinels.length > 0) {
     return `sentinel://${sentinels.map((sentinel) => `${sentinel.host ?? 'localhost'}:${sentinel.port ?? 26379}`).join(',')}/${name ?? 'mymaster'}`;
@@ -32,7 +36,7 @@ export interface ReadinessWait {
  * than `timeoutMs`, when the connection is closed, or when `signal` aborts. ioredis keeps retrying
  * meanwhile; a connection created with `lazyConnect` is connected here.
  */
-export function waitUntilReady(connection: Redis, { timeoutMs, signal, onFirstError }: ReadinessWait): Promise<void> {
+export function waitUntilReady(connection: RedisConnection, { timeoutMs, signal, onFirstError }: ReadinessWait): Promise<void> {
   if (connection.status === 'ready') return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
     let lastError: Error | undefined;

@@ -1,0 +1,139 @@
+/**
+ * The transport on a real Redis Cluster (3 masters, 3 replicas): with an untagged prefix the
+ * command streams of services spread over the masters and reply streams land wherever they hash,
+ * so every batch is split by slot; with a tagged prefix everything shares one slot. Either way,
+ * every call is answered and every notification handled exactly once, nothing stays pending, and
+ * `close()` is clean.
+ */
+import { Controller, type INestMicroservice } from '@nestjs/common';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import type { Cluster } from 'ioredis';
+import { ClamatorClient, ClamatorOptionsError } from '../../lib/index.js';
+import { keySlot } from '../../lib/streams/cluster/key-slot.js';
+import { startMicroservice } from '../utils/nest-apps.js';
+import { RedisClusterProcess } from '../utils/redis-cluster.js';
+import { waitFor } from '../utils/redis.js';
+import { describeCluster, pendingOf, servicesOnDistinctMasters } from './cluster-helpers.js';
+
+/** Runs of each call (by its `id` param) and of each notification (by `n`), across the spec. */
+const callRuns = new Map<string, number>();
+const noteRuns = new Map<string, number>();
+
+function count(runs: Map<string, number>, key: string): void {
+  runs.set(key, (runs.get(key) ?? 0) + 1);
+}
+
+/** One controller per service name, made at run time: the service names depend on the cluster's slot layout. */
+function controllerFor(service: string): new () => unknown {
+  @Controller()
+  class ServiceController {
+    @MessagePattern(`${service}.double`)
+    double(@Payload() { id, n }: { id: string; n: number }) {
+      count(callRuns, id);
+      return n * 2;
+    }
+
+    @EventPattern<string>(`${service}.note`)
+    note(@Payload() { id }: { id: string }) {
+      count(noteRuns, id);
+    }
+  }
+  return ServiceController;
+}
+
+const CALLS = 3000;
+const NOTIFICATIONS = 1000;
+
+describeCluster('Redis Cluster traffic', () => {
+  let cluster: RedisClusterProcess;
+  let admin: Cluster;
+
+  beforeAll(async () => {
+    cluster = await RedisClusterProcess.start();
+    admin = cluster.connect();
+  }, 60_000);
+
+  afterAll(async () => {
+    admin?.disconnect();
+    await cluster?.stop();
+  });
+
+  it('computes the same hash slots as the cluster (CLUSTER KEYSLOT), hash tags included', async () => {
+    const keys = ['app:cmds:a', '{app}:cmds:a', '{app}:replies:x', 'foo{}bar', 'foo{{bar}}zap', 'héllo:wörld', 'a{b}c{d}', ''];
+    for (const key of keys) {
+      expect(keySlot(key)).toBe(Number(await admin.cluster('KEYSLOT', key)));
+    }
+  });
+
+  it('refuses a cluster option beside redisUrl, and one without nodes, naming the option', () => {
+    expect(() => new ClamatorClient({ keyPrefix: 'x', cluster: { nodes: cluster.startupNodes }, redisUrl: 'redis://127.0.0.1:1' })).toThrow(
+      new ClamatorOptionsError('ClamatorClient', 'redisUrl', 'cannot be combined with "cluster"', 'redis://127.0.0.1:1'),
+    );
+    expect(() => new ClamatorClient({ keyPrefix: 'x', cluster: { nodes: [] } })).toThrow(/option "cluster.nodes" must be a non-empty array/);
+  });
+
+  for (const tagged of [false, true]) {
+    const label = tagged ? 'a tagged prefix ({app}: one slot)' : 'an untagged prefix (services on three masters)';
+    it(`answers ${CALLS} calls and handles ${NOTIFICATIONS} notifications exactly once over ${label}, with nothing left pending`, async () => {
+      callRuns.clear();
+      noteRuns.clear();
+      const base = `clu${tagged ? 't' : 'u'}${Math.random().toString(36).slice(2, 8)}`;
+      const keyPrefix = tagged ? `{${base}}` : base;
+      const services = tagged ? ['alpha', 'beta', 'gamma'] : await servicesOnDistinctMasters(cluster, keyPrefix, 3);
+      if (!tagged) {
+        const masters = await Promise.all(services.map((s) => cluster.masterOfSlot(keySlot(`${keyPrefix}:cmds:${s}`))));
+        expect(new Set(masters.map((m) => m.port)).size).toBe(3);
+      }
+      const apps: INestMicroservice[] = [];
+      const clients: ClamatorClient[] = [];
+      try {
+        // Two server processes' worth: two servers, one owning its cluster, one on an injected Cluster.
+        const injected = cluster.connect();
+        for (const redis of [undefined, injected]) {
+          const { app } = await startMicroservice(services.map(controllerFor), {
+            keyPrefix,
+            ...(redis ? { redis } : { cluster: { nodes: cluster.startupNodes } }),
+            concurrency: 64,
+            blockMs: 200,
+            maintenanceIntervalMs: 600_000,
+          });
+          apps.push(app);
+        }
+        clients.push(new ClamatorClient({ keyPrefix, cluster: { nodes: cluster.startupNodes } }));
+        const injectedForClient = cluster.connect();
+        clients.push(new ClamatorClient({ keyPrefix, redis: injectedForClient }));
+        await Promise.all(clients.map((client) => client.connect()));
+
+        const calls: Array<Promise<void>> = [];
+        for (let i = 0; i < CALLS; i += 1) {
+          const client = clients[i % 2];
+          const service = services[i % 3];
+          calls.push(client.call<number>(service, 'double', { id: `c${i}`, n: i }).then((result) => expect(result).toBe(i * 2)));
+        }
+        for (let i = 0; i < NOTIFICATIONS; i += 1) {
+          calls.push(clients[i % 2].notify(services[i % 3], 'note', { id: `n${i}` }));
+        }
+        await Promise.all(calls);
+        await waitFor(() => noteRuns.size === NOTIFICATIONS, 20_000, 'every notification handled');
+
+        expect(callRuns.size).toBe(CALLS);
+        expect([...callRuns.values()].every((runs) => runs === 1)).toBe(true);
+        expect([...noteRuns.values()].every((runs) => runs === 1)).toBe(true);
+        await waitFor(async () => {
+          const pending = await Promise.all(services.map((s) => pendingOf(admin, `${keyPrefix}:cmds:${s}`, s)));
+          return pending.every((n) => n === 0);
+        }, 10_000, 'nothing pending on any command stream');
+
+        await Promise.all(clients.map((client) => client.close()));
+        for (const app of apps) await app.close();
+        injected.disconnect();
+        injectedForClient.disconnect();
+        // A closed client deletes its reply stream wherever it lives in the cluster.
+        for (const client of clients) expect(await admin.exists(client.replyStream)).toBe(0);
+      } finally {
+        await Promise.all(clients.map((client) => client.close()));
+        for (const app of apps) await app.close();
+      }
+    }, 120_000);
+  }
+});
