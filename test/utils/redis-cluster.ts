@@ -93,16 +93,45 @@ export class RedisClusterProcess {
     node.child = child;
   }
 
-  /** Resolves once every running node says `cluster_state:ok` and all 16384 slots are served by a running master. */
+  /**
+   * Resolves once every running node says `cluster_state:ok` with all 16384 slots served, and every
+   * running replica has synced with its master.
+   */
   async waitHealthy(timeoutMs: number): Promise<void> {
     await waitFor('cluster_state:ok on every node with all slots covered', timeoutMs, async () => {
       for (const node of this.nodes) {
         if (!node.child) continue;
         const info = await nodeCommand(node.port, ['CLUSTER', 'INFO']);
         if (!String(info).includes('cluster_state:ok') || !String(info).includes('cluster_slots_ok:16384')) return false;
+        // A replica that never synced with its master cannot be promoted when the master dies.
+        const replication = String(await nodeCommand(node.port, ['INFO', 'replication']));
+        if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) return false;
       }
       return true;
     });
+  }
+
+  /**
+   * Resolves once every running node sees a running master other than `formerPort` serving `slot`
+   * (a replica promoted after the master was killed) and the cluster is healthy again.
+   */
+  async waitPromoted(slot: number, formerPort: number, timeoutMs: number): Promise<ClusterNodeProcess> {
+    let promoted: ClusterNodeProcess | undefined;
+    await waitFor(`a new master for slot ${slot}`, timeoutMs, async () => {
+      const running = this.nodes.filter((node) => node.child);
+      const seen = new Set<number>();
+      for (const node of running) {
+        const ranges = (await nodeCommand(node.port, ['CLUSTER', 'SLOTS'])) as Array<[number, number, [string, number]]>;
+        const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+        if (!range) return false;
+        seen.add(Number(range[2][1]));
+      }
+      const [port] = [...seen];
+      promoted = running.find((node) => node.port === port);
+      return seen.size === 1 && port !== formerPort && promoted !== undefined;
+    });
+    await this.waitHealthy(timeoutMs);
+    return promoted as ClusterNodeProcess;
   }
 
   /** The running node serving `slot` as master, asked of a running node. */
