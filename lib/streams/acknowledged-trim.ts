@@ -1,5 +1,6 @@
 import type { RedisConnection } from './connections/redis-connections.js';
 import { compareStreamIds, type GroupInfo, parseGroupsInfo, parsePendingSummaryMinId } from './stream-replies.js';
+import { followingRedirects } from './cluster/redirects.js';
 
 /** Most XTRIM calls in one pass, so that a long backlog is worked off over several passes. */
 const MAX_TRIM_ROUNDS = 50;
@@ -37,7 +38,7 @@ async function isStale(connection: RedisConnection, group: GroupInfo, rule: Stal
  * groups. `null` when nothing may go.
  */
 async function acknowledgedBound(connection: RedisConnection, key: string, rule: StaleRule | undefined): Promise<string | null> {
-  const groups = parseGroupsInfo(await connection.xinfo('GROUPS', key));
+  const groups = parseGroupsInfo(await followingRedirects(() => connection.xinfo('GROUPS', key)));
   const nowMs = Date.now();
   let safeId: string | null = null;
   for (const group of groups) {

@@ -33,6 +33,7 @@ import { type UnstoredWritesListener, WriteBatcher } from './write-batcher.js';
 import { DEAD_LETTER_FIELDS } from './inspection/dead-letters.js';
 import { StreamOperations } from './inspection/stream-operations.js';
 import { GroupMaintenance } from './group-maintenance.js';
+import { followingRedirects } from './cluster/redirects.js';
 
 /** Injection token of the options of a `ClamatorStreamsService` provided through Nest's DI. */
 export const CLAMATOR_STREAMS_OPTIONS = Symbol.for('nestjs-clamator:streams-options');
@@ -180,7 +181,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    */
   async ensureGroup(service: string, startId: '$' | '0' = '0', group = this.keys.group(service)): Promise<void> {
     try {
-      await this.connection.xgroup('CREATE', this.keys.commandStream(service), group, startId, 'MKSTREAM');
+      await followingRedirects(() => this.connection.xgroup('CREATE', this.keys.commandStream(service), group, startId, 'MKSTREAM'));
     } catch (error) {
       if (!isBusyGroup(error)) throw error;
     }

@@ -8,7 +8,7 @@
 import { Controller, type INestMicroservice } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import type { Cluster } from 'ioredis';
-import { ClamatorClient, ClamatorOptionsError } from '../../lib/index.js';
+import { ClamatorClient, ClamatorOptionsError, ClamatorStreamsService } from '../../lib/index.js';
 import { keySlot } from '../../lib/streams/cluster/key-slot.js';
 import { startMicroservice } from '../utils/nest-apps.js';
 import { RedisClusterProcess } from '../utils/redis-cluster.js';
@@ -60,8 +60,11 @@ describeCluster('Redis Cluster traffic', () => {
 
   it('computes the same hash slots as the cluster (CLUSTER KEYSLOT), hash tags included', async () => {
     const keys = ['app:cmds:a', '{app}:cmds:a', '{app}:replies:x', 'foo{}bar', 'foo{{bar}}zap', 'héllo:wörld', 'a{b}c{d}', ''];
-    for (const key of keys) {
-      expect(keySlot(key)).toBe(Number(await admin.cluster('KEYSLOT', key)));
+    const node = cluster.node(cluster.nodes[0].port);
+    try {
+      for (const key of keys) expect(keySlot(key)).toBe(Number(await node.call('CLUSTER', 'KEYSLOT', key)));
+    } finally {
+      node.disconnect();
     }
   });
 
@@ -70,6 +73,27 @@ describeCluster('Redis Cluster traffic', () => {
       new ClamatorOptionsError('ClamatorClient', 'redisUrl', 'cannot be combined with "cluster"', 'redis://127.0.0.1:1'),
     );
     expect(() => new ClamatorClient({ keyPrefix: 'x', cluster: { nodes: [] } })).toThrow(/option "cluster.nodes" must be a non-empty array/);
+  });
+
+  it("opens blocking reads on an injected Cluster from a duplicate that keeps the transport's settings (name, no retry limit)", async () => {
+    const injected = cluster.connect();
+    const streams = new ClamatorStreamsService({ keyPrefix: 'dup', redis: injected, connectionName: 'dup-test' });
+    try {
+      await streams.ensureGroup('svc');
+      const blocking = streams.openBlockingConnection('read:svc') as Cluster;
+      expect(blocking.options.redisOptions).toMatchObject({ connectionName: 'dup-test:read:svc', maxRetriesPerRequest: null });
+      await streams.readGroup(blocking, 'svc', 'c1', 1, 10);
+      const node = await cluster.masterOfSlot(keySlot('dup:cmds:svc'));
+      const plain = cluster.node(node.port);
+      try {
+        expect(String(await plain.call('CLIENT', 'LIST'))).toContain('name=dup-test:read:svc');
+      } finally {
+        plain.disconnect();
+      }
+    } finally {
+      await streams.close();
+      injected.disconnect();
+    }
   });
 
   for (const tagged of [false, true]) {

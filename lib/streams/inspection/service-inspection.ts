@@ -2,6 +2,7 @@ import type { RedisConnection } from '../connections/redis-connections.js';
 import type { ClamatorKeys } from '../../protocol/keys.js';
 import { type ConsumerInfo, parseConsumersInfo, parsePendingReply } from '../stream-replies.js';
 import { type GroupInfoDetail, parseGroupsDetail, streamIdMs } from './inspection-replies.js';
+import { followingRedirects } from '../cluster/redirects.js';
 
 /** The oldest entry a group has delivered and not had acknowledged. */
 export interface OldestPending {
@@ -60,7 +61,7 @@ async function oldestPending(connection: RedisConnection, key: string, group: st
 
 async function inspectGroup(connection: RedisConnection, keys: ClamatorKeys, service: string, key: string, info: GroupInfoDetail, nowMs: number): Promise<GroupInspection> {
   const [consumers, oldest] = await Promise.all([
-    connection.xinfo('CONSUMERS', key, info.name).then(parseConsumersInfo),
+    followingRedirects(() => connection.xinfo('CONSUMERS', key, info.name)).then(parseConsumersInfo),
     info.pending > 0 ? oldestPending(connection, key, info.name, nowMs) : null,
   ]);
   const kind = info.name === keys.group(service) ? 'service' : keys.isSubscriptionGroup(info.name) ? 'subscription' : 'other';
@@ -89,7 +90,7 @@ export async function inspectService(connection: RedisConnection, keys: Clamator
   let deadLetters: number;
   try {
     [groups, length, deadLetters] = await Promise.all([
-      connection.xinfo('GROUPS', key).then(parseGroupsDetail),
+      followingRedirects(() => connection.xinfo('GROUPS', key)).then(parseGroupsDetail),
       connection.xlen(key),
       connection.xlen(deadLetterStream),
     ]);
