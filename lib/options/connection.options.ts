@@ -45,9 +45,9 @@ export interface ClamatorConnectionOptions {
 export const CONNECTION_OPTION_NAMES = {
   keyPrefix: true,
   redis: true,
-  cluster: true,
   redisUrl: true,
   redisOptions: true,
+  cluster: true,
   instanceId: true,
 } as const satisfies Record<keyof ClamatorConnectionOptions, true>;
 
@@ -74,8 +74,10 @@ export function resolveConnectionSource(
   const keyPrefix = rules.requiredString('keyPrefix', options.keyPrefix, ' (the prefix shared with the peers, e.g. "myapp")');
   const redis = rules.redisConnection<Redis | Cluster>('redis', options.redis);
   const cluster = resolveCluster(rules, options);
-  const redisUrl =
-    options.redisUrl !== undefined
+  // A cluster never falls back to a single Redis: $REDIS_URL is not even read then.
+  const redisUrl = cluster
+    ? DEFAULTS.redisUrl
+    : options.redisUrl !== undefined
       ? rules.redisUrl('redisUrl', options.redisUrl)
       : env.REDIS_URL
         ? rules.redisUrl('redisUrl (from $REDIS_URL)', env.REDIS_URL)

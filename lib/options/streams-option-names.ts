@@ -7,9 +7,9 @@ import type { ClamatorStreamsOptions } from '../streams/clamator-streams.service
 export const STREAMS_OPTION_NAMES = {
   keyPrefix: true,
   redis: true,
-  cluster: true,
   redisUrl: true,
   redisOptions: true,
+  cluster: true,
   replyStreamMaxLen: true,
   replyStreamTtlMs: true,
   connectionName: true,
