@@ -13,7 +13,7 @@ import { keySlot } from '../../lib/streams/cluster/key-slot.js';
 import { startMicroservice } from '../utils/nest-apps.js';
 import { RedisClusterProcess } from '../utils/redis-cluster.js';
 import { delay, waitFor } from '../utils/redis.js';
-import { describeCluster, pendingOf, servicesOnDistinctMasters } from './cluster-helpers.js';
+import { describeCluster, pendingOf } from './cluster-helpers.js';
 
 const runs = new Map<string, number>();
 
@@ -57,7 +57,7 @@ describeCluster('Redis Cluster failover', () => {
 
   it('resumes calls after the master of a service stream is killed and its replica promoted, leaving nothing pending', async () => {
     const keyPrefix = `fo${Math.random().toString(36).slice(2, 8)}`;
-    const services = await servicesOnDistinctMasters(cluster, keyPrefix, 3);
+    const services = await cluster.servicesOnDistinctMasters(keyPrefix, 3);
     ({ app } = await startMicroservice(services.map(controllerFor), {
       keyPrefix,
       cluster: { nodes: cluster.startupNodes },

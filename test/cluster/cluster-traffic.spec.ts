@@ -13,7 +13,7 @@ import { keySlot } from '../../lib/streams/cluster/key-slot.js';
 import { startMicroservice } from '../utils/nest-apps.js';
 import { RedisClusterProcess } from '../utils/redis-cluster.js';
 import { waitFor } from '../utils/redis.js';
-import { describeCluster, pendingOf, servicesOnDistinctMasters } from './cluster-helpers.js';
+import { describeCluster, pendingOf } from './cluster-helpers.js';
 
 /** Runs of each call (by its `id` param) and of each notification (by `n`), across the spec. */
 const callRuns = new Map<string, number>();
@@ -103,7 +103,7 @@ describeCluster('Redis Cluster traffic', () => {
       noteRuns.clear();
       const base = `clu${tagged ? 't' : 'u'}${Math.random().toString(36).slice(2, 8)}`;
       const keyPrefix = tagged ? `{${base}}` : base;
-      const services = tagged ? ['alpha', 'beta', 'gamma'] : await servicesOnDistinctMasters(cluster, keyPrefix, 3);
+      const services = tagged ? ['alpha', 'beta', 'gamma'] : await cluster.servicesOnDistinctMasters(keyPrefix, 3);
       if (!tagged) {
         const masters = await Promise.all(services.map((s) => cluster.masterOfSlot(keySlot(`${keyPrefix}:cmds:${s}`))));
         expect(new Set(masters.map((m) => m.port)).size).toBe(3);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
+import { keySlot } from '../../lib/streams/cluster/key-slot.js';
 import { freePort } from './redis-process.mjs';
 
 const run = promisify(execFile);
@@ -146,6 +147,18 @@ export class RedisClusterProcess {
       }
     }
     throw new Error(`no master serves slot ${slot}`);
+  }
+
+  /** `count` service names whose command streams `<prefix>:cmds:<name>` are served by `count` different masters. */
+  async servicesOnDistinctMasters(prefix: string, count: number): Promise<string[]> {
+    const picked = new Map<number, string>();
+    for (let i = 0; i < 1000 && picked.size < count; i += 1) {
+      const name = `svc${i}`;
+      const master = await this.masterOfSlot(keySlot(`${prefix}:cmds:${name}`));
+      if (!picked.has(master.port)) picked.set(master.port, name);
+    }
+    if (picked.size < count) throw new Error(`found no ${count} services on distinct masters`);
+    return [...picked.values()];
   }
 
   /** The master ports, in slot order. */
