@@ -8,7 +8,8 @@
 import { Controller, type INestMicroservice } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import type { Cluster } from 'ioredis';
-import { ClamatorClient, ClamatorOptionsError, ClamatorStreamsService } from '../../lib/index.js';
+import { ClamatorClient, ClamatorHealthIndicator, ClamatorOptionsError, ClamatorServer, ClamatorStreamsService, ClamatorTransportError } from '../../lib/index.js';
+import { freePort } from '../utils/redis-process.mjs';
 import { keySlot } from '../../lib/streams/cluster/key-slot.js';
 import { startMicroservice } from '../utils/nest-apps.js';
 import { RedisClusterProcess } from '../utils/redis-cluster.js';
@@ -96,6 +97,16 @@ describeCluster('Redis Cluster traffic', () => {
     }
   });
 
+  it('fails listen() within connectTimeoutMs naming the cluster when no startup node answers', async () => {
+    const port = await freePort();
+    const server = new ClamatorServer({ keyPrefix: 'nowhere', cluster: { nodes: [{ host: '127.0.0.1', port }] }, connectTimeoutMs: 1000 });
+    const listening = new Promise<unknown>((resolve) => void server.listen((error) => resolve(error)));
+    const error = (await listening) as Error;
+    expect(error).toBeInstanceOf(ClamatorTransportError);
+    expect(error.message).toContain(`Could not reach Redis at redis-cluster://127.0.0.1:${port} within 1000 ms`);
+    await server.close();
+  });
+
   for (const tagged of [false, true]) {
     const label = tagged ? 'a tagged prefix ({app}: one slot)' : 'an untagged prefix (services on three masters)';
     it(`answers ${CALLS} calls and handles ${NOTIFICATIONS} notifications exactly once over ${label}, with nothing left pending`, async () => {
@@ -109,12 +120,13 @@ describeCluster('Redis Cluster traffic', () => {
         expect(new Set(masters.map((m) => m.port)).size).toBe(3);
       }
       const apps: INestMicroservice[] = [];
+      const servers: ClamatorServer[] = [];
       const clients: ClamatorClient[] = [];
       try {
         // Two server processes' worth: two servers, one owning its cluster, one on an injected Cluster.
         const injected = cluster.connect();
         for (const redis of [undefined, injected]) {
-          const { app } = await startMicroservice(services.map(controllerFor), {
+          const { app, server } = await startMicroservice(services.map(controllerFor), {
             keyPrefix,
             ...(redis ? { redis } : { cluster: { nodes: cluster.startupNodes } }),
             concurrency: 64,
@@ -122,6 +134,7 @@ describeCluster('Redis Cluster traffic', () => {
             maintenanceIntervalMs: 600_000,
           });
           apps.push(app);
+          servers.push(server);
         }
         clients.push(new ClamatorClient({ keyPrefix, cluster: { nodes: cluster.startupNodes } }));
         const injectedForClient = cluster.connect();
@@ -147,6 +160,12 @@ describeCluster('Redis Cluster traffic', () => {
           const pending = await Promise.all(services.map((s) => pendingOf(admin, `${keyPrefix}:cmds:${s}`, s)));
           return pending.every((n) => n === 0);
         }, 10_000, 'nothing pending on any command stream');
+
+        // The health check reads every served group wherever its stream lives in the cluster.
+        for (const server of servers) {
+          const { cluster: health } = await new ClamatorHealthIndicator().isHealthy('cluster', { connection: server, maxPending: 0 });
+          expect(health).toMatchObject({ status: 'up', connected: true });
+        }
 
         await Promise.all(clients.map((client) => client.close()));
         for (const app of apps) await app.close();
