@@ -1,4 +1,5 @@
 import type { KeySlots } from './cluster/key-slot.js';
+import { retryingFailover } from './cluster/redirects.js';
 import type { RedisConnection } from './connections/redis-connections.js';
 import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, appendEntry, type OutgoingEntry } from './scripts/append-entries.script.js';
 import { chunked, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures, type ScriptSupport } from './scripts/redis-script.js';
@@ -76,7 +77,7 @@ export class AppendBatcher {
 
   private appendScripted(batch: OutgoingEntry[]): void {
     this.unanswered.add(batch);
-    APPEND_ENTRIES_SCRIPT.run(this.connection(), appendEntriesCall(batch)).then(
+    this.send(() => APPEND_ENTRIES_SCRIPT.run(this.connection(), appendEntriesCall(batch))).then(
       (reply) => {
         if (this.answered(batch)) settleBatch(batch, reply);
       },
@@ -97,7 +98,7 @@ export class AppendBatcher {
 
   private appendOne(entry: OutgoingEntry): void {
     this.unanswered.add(entry);
-    appendEntry(this.connection(), entry.streamKey, entry.envelope, entry.replyTo, entry.metadata).then(
+    this.send(() => appendEntry(this.connection(), entry.streamKey, entry.envelope, entry.replyTo, entry.metadata)).then(
       () => {
         if (this.answered(entry)) entry.settle();
       },
@@ -105,6 +106,11 @@ export class AppendBatcher {
         if (this.answered(entry)) entry.settle(error);
       },
     );
+  }
+
+  /** Sends a write; on a cluster, again with backoff while a failover is in its way. */
+  private send<T>(write: () => Promise<T>): Promise<T> {
+    return this.slots === undefined ? write() : retryingFailover(write);
   }
 
   /** Marks a command answered; false when it was abandoned meanwhile (its entries are settled already). */

@@ -82,7 +82,7 @@ describeCluster('Redis Cluster failover', () => {
           if (result === n * 2) traffic.answered += 1;
           else traffic.wrong += 1;
         } catch (error) {
-          if (/timed out|timeout/i.test((error as Error).message)) traffic.timedOut += 1;
+          if (/timed out|timeout|^No reply to/i.test((error as Error).message)) traffic.timedOut += 1;
           else traffic.failed.push((error as Error).message);
           await delay(50);
         }

@@ -1,7 +1,9 @@
 import { FIELD_ENVELOPE, FIELD_TYPE, TYPE_RPC } from '../../protocol/constants.js';
 import type { RedisConnection } from '../connections/redis-connections.js';
 import type { HandledEntryWrite } from '../scripts/reply-and-ack.script.js';
+import { backoffDelayMs, sleep } from '../connections/backoff.js';
 import type { KeySlots } from './key-slot.js';
+import { FAILOVER_ATTEMPTS, isFailoverError, retryingFailover } from './redirects.js';
 
 /** Where the outcome of cross-slot writes is reported. */
 export interface CrossSlotOutcome {
@@ -23,7 +25,8 @@ export interface ReplyLimits {
  * one pipeline per reply-stream slot (XADDs, then each stream's expiry); only once those are
  * answered are the entries acknowledged, one XACK per command stream and group. So a reply is
  * still stored before its entry is acknowledged, at the cost of a second round trip. Entries
- * without a reply are acknowledged at once, alongside the replies.
+ * without a reply are acknowledged at once, alongside the replies. Writes a failover gets in the
+ * way of are sent again with backoff (`retryingFailover`).
  */
 export async function writeAcrossSlots(
   connection: RedisConnection,
@@ -49,10 +52,32 @@ export async function writeAcrossSlots(
   await Promise.all([sentAcks, acknowledge(connection, acks, outcome)]);
 }
 
-/** One pipeline of replies whose streams share a slot; refusals are recorded in `refused`. */
+/**
+ * Replies whose streams share a slot, as one pipeline; refusals are recorded in `refused`. Those a
+ * failover got in the way of (CLUSTERDOWN, TRYAGAIN, redirections) are sent again with backoff.
+ */
 async function writeReplies(
   connection: RedisConnection, writes: readonly HandledEntryWrite[], limits: ReplyLimits, refused: Map<HandledEntryWrite, string>,
 ): Promise<void> {
+  let unsent = writes;
+  for (let attempt = 1; unsent.length > 0; attempt += 1) {
+    if (attempt > 1) await sleep(backoffDelayMs(attempt - 1));
+    const failed = await sendReplies(connection, unsent, limits);
+    const last = attempt >= FAILOVER_ATTEMPTS;
+    const again: HandledEntryWrite[] = [];
+    for (const [write, error] of failed) {
+      if (!last && isFailoverError(error)) again.push(write);
+      else refused.set(write, error.message);
+    }
+    unsent = again;
+  }
+}
+
+/** One pipeline of replies (XADDs, then each stream's PEXPIRE); returns the writes that failed, with why. */
+async function sendReplies(
+  connection: RedisConnection, writes: readonly HandledEntryWrite[], limits: ReplyLimits,
+): Promise<Map<HandledEntryWrite, Error>> {
+  const failed = new Map<HandledEntryWrite, Error>();
   const pipeline = connection.pipeline();
   const streams = new Set<string>();
   for (const write of writes) {
@@ -66,11 +91,12 @@ async function writeReplies(
     const results = (await pipeline.exec()) ?? [];
     writes.forEach((write, i) => {
       const error = results[i]?.[0] ?? (results[i] ? null : new Error('no answer from Redis'));
-      if (error) refused.set(write, error.message);
+      if (error) failed.set(write, error);
     });
   } catch (error) {
-    for (const write of writes) refused.set(write, (error as Error).message);
+    for (const write of writes) failed.set(write, error as Error);
   }
+  return failed;
 }
 
 /** One XACK per command stream and group (each a single key, so any node routing works). */
@@ -85,7 +111,7 @@ async function acknowledge(connection: RedisConnection, writes: readonly Handled
   }
   await Promise.all(
     [...byStream.values()].map(({ key, group, ids }) =>
-      connection.xack(key, group, ...ids).then(
+      retryingFailover(() => connection.xack(key, group, ...ids)).then(
         () => undefined,
         (error: Error) => outcome.ackFailed(key, error),
       ),
