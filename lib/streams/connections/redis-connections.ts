@@ -147,6 +147,8 @@ export class RedisConnections {
         ...CLUSTER_DEFAULTS,
         enableAutoPipelining: autoPipelining,
         ...options,
+        // A blocking read must never be auto-pipelined behind other commands, whatever the options say.
+        ...(autoPipelining ? {} : { enableAutoPipelining: false }),
         redisOptions: { ...OWNED_DEFAULTS, connectionName, ...options.redisOptions },
       });
     }
