@@ -2,11 +2,13 @@
  * Upkeep on a real Redis Cluster (untagged prefix: the command stream, its dead-letter stream and
  * the reply streams hash to different slots): a request whose server process was SIGKILLed is
  * reclaimed and answered by another; the dead server's consumer is removed; an entry delivered too
- * often is dead-lettered, once; acknowledged entries are trimmed.
+ * often is dead-lettered, once; acknowledged entries are trimmed; the ops CLI (`--cluster`) lists
+ * the streams of every master.
  */
 import type { Cluster } from 'ioredis';
 import { ClamatorClient } from '../../lib/index.js';
 import { TsProcess } from '../utils/child-process.js';
+import { runCli } from '../utils/cli-process.js';
 import { RedisClusterProcess } from '../utils/redis-cluster.js';
 import { waitFor } from '../utils/redis.js';
 import { describeCluster, pendingOf } from './cluster-helpers.js';
@@ -78,5 +80,16 @@ describeCluster('Redis Cluster upkeep', () => {
     expect(await pendingOf(admin, stream, 'work')).toBe(0);
     // Dead letters are never trimmed.
     expect(await admin.xlen(`${keyPrefix}:dead:work`)).toBe(1);
+
+    // The ops CLI finds the streams of every master: two more services, on masters of their own.
+    const others = (await cluster.servicesOnDistinctMasters(keyPrefix, 3)).filter((s) => s !== 'work').slice(0, 2);
+    for (const other of others) await admin.xgroup('CREATE', `${keyPrefix}:cmds:${other}`, other, '$', 'MKSTREAM');
+    const nodes = cluster.startupNodes.map(({ host, port }) => `${host}:${port}`).join(',');
+    const run = await runCli(['inspect', '--cluster', nodes, '--key-prefix', keyPrefix, '--json']);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { services: Array<{ service: string; deadLetters: number }>; replyStreams: Array<{ key: string }> };
+    expect(report.services.map(({ service }) => service)).toEqual(['work', ...others].sort());
+    expect(report.services.find(({ service }) => service === 'work')).toMatchObject({ deadLetters: 1 });
+    expect(report.replyStreams.map(({ key }) => key)).toContain(caller.replyStream);
   }, 120_000);
 });
