@@ -11,6 +11,7 @@ import {
 } from './scripts/reply-and-ack.script.js';
 import type { KeySlots } from './cluster/key-slot.js';
 import { writeAcrossSlots } from './cluster/cross-slot-writes.js';
+import { isFailoverError, retryingFailover } from './cluster/redirects.js';
 
 /**
  * Hears of handled entries that were left unacknowledged because their reply (or the whole batch)
@@ -180,6 +181,14 @@ export class WriteBatcher {
       return pipeline.exec().then(
         () => undefined,
         () => undefined,
+      );
+    }
+    if (this.slots !== undefined && isFailoverError(error)) {
+      // A cluster failover was in the way and the script did not run: again with backoff, as cross-slot writes are.
+      const call = replyAndAckCall(batch, this.replyStreamMaxLen, this.replyStreamTtlMs);
+      return retryingFailover(() => REPLY_AND_ACK_SCRIPT.run(this.connection(), call)).then(
+        (retried) => this.reportScript(batch, retried),
+        (retryError: Error) => this.unstored(batch, `reply/ack script failed: ${retryError.message}`),
       );
     }
     this.unstored(batch, `reply/ack script failed: ${error.message}`);

@@ -57,6 +57,7 @@ export class RedisClusterProcess {
   private constructor(
     readonly nodes: ClusterNodeProcess[],
     private readonly dir: string,
+    private readonly nodeTimeoutMs: number,
   ) {}
 
   /** Starts 6 nodes, creates the cluster (`--cluster-replicas 1`) and waits until it is healthy. */
@@ -65,9 +66,9 @@ export class RedisClusterProcess {
     const taken = new Set<number>();
     const nodes: ClusterNodeProcess[] = [];
     for (let i = 0; i < 6; i += 1) nodes.push({ port: await freeClusterPort(taken), child: undefined });
-    const cluster = new RedisClusterProcess(nodes, dir);
+    const cluster = new RedisClusterProcess(nodes, dir, options.nodeTimeoutMs ?? 1500);
     try {
-      for (const node of nodes) cluster.spawnNode(node, options.nodeTimeoutMs ?? 1500);
+      for (const node of nodes) cluster.spawnNode(node);
       for (const node of nodes) await waitFor(`node ${node.port} answering`, 10_000, () => pingNode(node.port));
       await run('redis-cli', [
         '--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '1', '--cluster-yes',
@@ -85,10 +86,10 @@ export class RedisClusterProcess {
     return this.nodes.map((node) => ({ host: '127.0.0.1', port: node.port }));
   }
 
-  private spawnNode(node: ClusterNodeProcess, nodeTimeoutMs: number): void {
+  private spawnNode(node: ClusterNodeProcess): void {
     const child = spawn('redis-server', [
       '--port', String(node.port), '--bind', '127.0.0.1', '--protected-mode', 'no', '--save', '', '--appendonly', 'no',
-      '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${node.port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs),
+      '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${node.port}.conf`, '--cluster-node-timeout', String(this.nodeTimeoutMs),
       '--dir', this.dir,
     ], { stdio: 'ignore' });
     node.child = child;
@@ -173,6 +174,17 @@ export class RedisClusterProcess {
   kill(node: ClusterNodeProcess): void {
     node.child?.kill('SIGKILL');
     node.child = undefined;
+  }
+
+  /**
+   * Starts a killed node again on its port with its cluster config: it rejoins, as a replica of the
+   * master promoted in its place. Resolves once the cluster is healthy with it synced.
+   */
+  async restart(node: ClusterNodeProcess, timeoutMs = 30_000): Promise<void> {
+    if (node.child) return;
+    this.spawnNode(node);
+    await waitFor(`node ${node.port} answering again`, timeoutMs, () => pingNode(node.port));
+    await this.waitHealthy(timeoutMs);
   }
 
   /** A plain connection to one node (not cluster-aware), closed by the caller. */
