@@ -24,6 +24,20 @@ function count(runs: Map<string, number>, key: string): void {
   runs.set(key, (runs.get(key) ?? 0) + 1);
 }
 
+/** Names of the connections the transport opened (`clamator-server:...`, `clamator-client:...`) still open on any node. */
+async function transportConnections(cluster: RedisClusterProcess): Promise<string[]> {
+  const names: string[] = [];
+  for (const { port } of cluster.nodes) {
+    const node = cluster.node(port);
+    try {
+      for (const match of String(await node.call('CLIENT', 'LIST')).matchAll(/ name=(clamator-\S+)/g)) names.push(match[1]);
+    } finally {
+      node.disconnect();
+    }
+  }
+  return names;
+}
+
 /** One controller per service name, made at run time: the service names depend on the cluster's slot layout. */
 function controllerFor(service: string): new () => unknown {
   @Controller()
@@ -173,6 +187,8 @@ describeCluster('Redis Cluster traffic', () => {
         injectedForClient.disconnect();
         // A closed client deletes its reply stream wherever it lives in the cluster.
         for (const client of clients) expect(await admin.exists(client.replyStream)).toBe(0);
+        // close() leaves no connection of the transport open on any node.
+        await waitFor(async () => (await transportConnections(cluster)).length === 0, 5000, 'no clamator connection left on any node');
       } finally {
         await Promise.all(clients.map((client) => client.close()));
         for (const app of apps) await app.close();
