@@ -121,6 +121,34 @@ describeCluster('Redis Cluster traffic', () => {
     await server.close();
   });
 
+  it('keeps one-call batches where every key shares a slot (a tagged prefix): replies and acknowledgements go in by script', async () => {
+    const keyPrefix = `{batch${Math.random().toString(36).slice(2, 8)}}`;
+    const master = await cluster.masterOfSlot(keySlot(`${keyPrefix}:cmds:alpha`));
+    const monitor = await cluster.node(master.port).monitor();
+    const topLevel: string[][] = [];
+    const inScripts: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (!args.some((arg) => arg.startsWith(keyPrefix))) return;
+      (source === 'lua' ? inScripts : topLevel).push(args);
+    });
+    const { app } = await startMicroservice([controllerFor('alpha')], { keyPrefix, cluster: { nodes: cluster.startupNodes }, concurrency: 16, blockMs: 200 });
+    const client = new ClamatorClient({ keyPrefix, cluster: { nodes: cluster.startupNodes } });
+    try {
+      await Promise.all(Array.from({ length: 40 }, (_, i) => client.call('alpha', 'double', { id: `b${i}`, n: i })));
+      await waitFor(() => inScripts.filter(([command]) => command.toLowerCase() === 'xack').length > 0, 5000, 'acknowledgements seen');
+      const named = (list: string[][], command: string) => list.filter(([name]) => name.toLowerCase() === command);
+      // Every reply XADD and every XACK ran inside a script; requests went in by script too, in batches.
+      expect(named(inScripts, 'xadd').filter(([, key]) => key.startsWith(`${keyPrefix}:replies:`))).toHaveLength(40);
+      expect(named(topLevel, 'xadd').filter(([, key]) => key.startsWith(`${keyPrefix}:replies:`))).toHaveLength(0);
+      expect(named(topLevel, 'xack')).toHaveLength(0);
+      expect(named(topLevel, 'evalsha').length).toBeLessThan(40);
+    } finally {
+      monitor.disconnect();
+      await client.close();
+      await app.close();
+    }
+  });
+
   for (const tagged of [false, true]) {
     const label = tagged ? 'a tagged prefix ({app}: one slot)' : 'an untagged prefix (services on three masters)';
     it(`answers ${CALLS} calls and handles ${NOTIFICATIONS} notifications exactly once over ${label}, with nothing left pending`, async () => {
