@@ -149,6 +149,54 @@ describeCluster('Redis Cluster traffic', () => {
     }
   });
 
+  it('stores each reply before acknowledging its entry when the reply stream and the command stream are on different masters', async () => {
+    const keyPrefix = `order${Math.random().toString(36).slice(2, 8)}`;
+    const commandStream = `${keyPrefix}:cmds:alpha`;
+    const commandMaster = await cluster.masterOfSlot(keySlot(commandStream));
+    let instanceId = '';
+    for (let i = 0; !instanceId; i += 1) {
+      const candidate = `client${i}`;
+      if ((await cluster.masterOfSlot(keySlot(`${keyPrefix}:replies:${candidate}`))).port !== commandMaster.port) instanceId = candidate;
+    }
+    const replyMaster = await cluster.masterOfSlot(keySlot(`${keyPrefix}:replies:${instanceId}`));
+    // MONITOR timestamps of both nodes come from the same clock (one machine).
+    const replyWrittenAt = new Map<string, number>();
+    const ackedAt = new Map<string, number>();
+    const monitors = [await cluster.node(replyMaster.port).monitor(), await cluster.node(commandMaster.port).monitor()];
+    monitors[0].on('monitor', (time: string, args: string[]) => {
+      if (args[0].toLowerCase() !== 'xadd' || args[1] !== `${keyPrefix}:replies:${instanceId}`) return;
+      const envelope = JSON.parse(args[args.indexOf('envelope') + 1]) as { id: string };
+      replyWrittenAt.set(envelope.id, Number(time));
+    });
+    monitors[1].on('monitor', (time: string, args: string[]) => {
+      if (args[0].toLowerCase() !== 'xack' || args[1] !== commandStream) return;
+      for (const entryId of args.slice(3)) if (!ackedAt.has(entryId)) ackedAt.set(entryId, Number(time));
+    });
+    const { app } = await startMicroservice([controllerFor('alpha')], { keyPrefix, cluster: { nodes: cluster.startupNodes }, concurrency: 16, blockMs: 200 });
+    const client = new ClamatorClient({ keyPrefix, instanceId, cluster: { nodes: cluster.startupNodes } });
+    const pauser = cluster.node(replyMaster.port);
+    try {
+      await client.connect();
+      // Writes to the reply stream's master are held for a while: acknowledgements must wait for them.
+      await pauser.call('CLIENT', 'PAUSE', '300', 'WRITE');
+      await Promise.all(Array.from({ length: 40 }, (_, i) => client.call('alpha', 'double', { id: `o${i}`, n: i })));
+      await waitFor(() => ackedAt.size === 40, 5000, 'every entry acknowledged');
+      const entries = (await admin.xrange(commandStream, '-', '+')) as Array<[string, string[]]>;
+      expect(entries).toHaveLength(40);
+      for (const [entryId, fields] of entries) {
+        const { id } = JSON.parse(fields[fields.indexOf('envelope') + 1]) as { id: string };
+        const storedAt = replyWrittenAt.get(id);
+        expect(storedAt).toBeDefined();
+        expect(ackedAt.get(entryId)).toBeGreaterThan(storedAt as number);
+      }
+    } finally {
+      for (const monitor of monitors) monitor.disconnect();
+      pauser.disconnect();
+      await client.close();
+      await app.close();
+    }
+  });
+
   for (const tagged of [false, true]) {
     const label = tagged ? 'a tagged prefix ({app}: one slot)' : 'an untagged prefix (services on three masters)';
     it(`answers ${CALLS} calls and handles ${NOTIFICATIONS} notifications exactly once over ${label}, with nothing left pending`, async () => {
