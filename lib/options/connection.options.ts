@@ -9,7 +9,9 @@ export interface ClamatorClusterOptions {
   nodes: ClusterNode[];
   /**
    * ioredis Cluster options (`redisOptions`, `scaleReads`, `natMap`, ...), merged over the
-   * transport's defaults (commands wait out failovers instead of failing). Default: none.
+   * transport's defaults, which wait out a failover instead of failing: `retryDelayOnFailover`,
+   * `retryDelayOnClusterDown` and `retryDelayOnTryAgain` 200 ms, `maxRedirections` 64, slots
+   * refreshed with backoff; node connections with `maxRetriesPerRequest: null`. Default: none.
    */
   options?: ClusterOptions;
 }
