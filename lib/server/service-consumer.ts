@@ -169,9 +169,8 @@ export class ServiceConsumer {
 
   /**
    * Ends the read loop in bounded time: a blocked read is unblocked (it returns no entries, so none
-   * is left delivered-but-unseen); where CLIENT UNBLOCK is not permitted or not used (a Redis
-   * Cluster: the id would be looked up on a random node), or Redis does not answer it in time
-   * (down, frozen, paused), the read is cut off by closing its connection. Entries a
+   * is left delivered-but-unseen); without CLIENT UNBLOCK (not permitted; a cluster), or when Redis
+   * does not answer it in time (down, frozen, paused), the read is cut off by closing its connection. Entries a
    * cut-off read had been given stay pending and are reclaimed.
    */
   private async endReadLoop(): Promise<void> {
