@@ -39,3 +39,25 @@ export class ArithController {
 /** Module of the bench microservice. */
 @Module({ controllers: [ArithController] })
 export class BenchModule {}
+
+/**
+ * A module serving `<service>.add` (the same as `arith.add`) for each of `services`: the cluster
+ * bench spreads services over the masters, so the controllers are made once the names are known.
+ */
+export function servicesModule(services: readonly string[]): new () => unknown {
+  const controllers = services.map((service) => {
+    class ServiceAdd {
+      add(params: AddParams): number {
+        return params.a + params.b;
+      }
+    }
+    const descriptor = Object.getOwnPropertyDescriptor(ServiceAdd.prototype, 'add') as PropertyDescriptor;
+    Payload()(ServiceAdd.prototype, 'add', 0);
+    MessagePattern(`${service}.add`)(ServiceAdd.prototype, 'add', descriptor);
+    Controller()(ServiceAdd);
+    return ServiceAdd;
+  });
+  class ServicesModule {}
+  Module({ controllers })(ServicesModule);
+  return ServicesModule;
+}

@@ -19,6 +19,10 @@ export interface ClientConfig {
   readonly redisUrl: string;
   readonly keyPrefix: string;
   readonly telemetry?: boolean;
+  /** A Redis Cluster's startup nodes (clamator only): `redisUrl` is not used then. */
+  readonly clusterNodes?: Array<{ host: string; port: number }>;
+  /** Services whose `add` the calls go to, round robin (clamator only), instead of `arith`. */
+  readonly services?: string[];
 }
 
 /** Arguments of the `calls` command. */
@@ -46,9 +50,14 @@ let emit: Emit | undefined;
 let close: () => Promise<void>;
 
 if (config.kind === 'clamator') {
-  const client = new ClamatorClient({ keyPrefix: config.keyPrefix, redisUrl: config.redisUrl, telemetry: config.telemetry });
+  const client = new ClamatorClient({
+    keyPrefix: config.keyPrefix,
+    ...(config.clusterNodes ? { cluster: { nodes: config.clusterNodes } } : { redisUrl: config.redisUrl }),
+    telemetry: config.telemetry,
+  });
   await client.connect();
-  add = (a, b) => client.call<number>('arith', 'add', { a, b });
+  const services = config.services ?? ['arith'];
+  add = (a, b) => client.call<number>(services[a % services.length], 'add', { a, b });
   emit = () => lastValueFrom(client.emit('arith.added', { a: 1, b: 2 }), { defaultValue: undefined });
   close = () => client.close();
 } else if (config.kind === 'nest-redis') {

@@ -7,7 +7,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
 import { ClamatorServer } from '../lib/index.js';
-import { BenchModule, readEventCount } from './arith.controller.js';
+import { BenchModule, readEventCount, servicesModule } from './arith.controller.js';
 import { cpuMicros, memorySample, serveParent } from './ipc.js';
 import { loadedNestVersion } from './nest-version.js';
 import { RawServer } from './raw.js';
@@ -20,6 +20,10 @@ export interface ServerConfig {
   readonly concurrency?: number;
   readonly readCount?: number;
   readonly telemetry?: boolean;
+  /** A Redis Cluster's startup nodes (clamator only): `redisUrl` is not used then. */
+  readonly clusterNodes?: Array<{ host: string; port: number }>;
+  /** Services to serve `add` on (clamator only), instead of `arith`: spread over a cluster's masters. */
+  readonly services?: string[];
 }
 
 const config = JSON.parse(process.argv[2]) as ServerConfig;
@@ -30,10 +34,10 @@ if (config.kind === 'raw') {
   raw = new RawServer({ redisUrl: config.redisUrl, keyPrefix: config.keyPrefix, service: 'arith' });
   await raw.start();
 } else if (config.kind === 'clamator') {
-  app = await NestFactory.createMicroservice(BenchModule, {
+  app = await NestFactory.createMicroservice(config.services ? servicesModule(config.services) : BenchModule, {
     strategy: new ClamatorServer({
       keyPrefix: config.keyPrefix,
-      redisUrl: config.redisUrl,
+      ...(config.clusterNodes ? { cluster: { nodes: config.clusterNodes } } : { redisUrl: config.redisUrl }),
       concurrency: config.concurrency,
       readCount: config.readCount,
       telemetry: config.telemetry,

@@ -36,7 +36,7 @@ export {
   type JsonRpcErrorObject,
 } from './protocol/errors.js';
 export { ClamatorOptionsError } from './options/option-rules.js';
-export { type ClamatorConnectionOptions } from './options/connection.options.js';
+export { type ClamatorClusterOptions, type ClamatorConnectionOptions } from './options/connection.options.js';
 export { ClamatorKeys } from './protocol/keys.js';
 export { type JsonRpcId, type JsonRpcParams } from './protocol/envelopes.js';
 export { CLAMATOR_TRANSPORT } from './protocol/constants.js';

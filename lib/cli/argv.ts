@@ -11,6 +11,8 @@ export class CliUsageError extends Error {
 /** What every command takes. */
 interface CommonArguments {
   readonly redisUrl: string;
+  /** Startup nodes of a Redis Cluster (`--cluster`); `redisUrl` is not used then. */
+  readonly clusterNodes?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
   readonly keyPrefix: string;
   /** One JSON document on stdout instead of tables. */
   readonly json: boolean;
@@ -61,6 +63,7 @@ const REDIS_COMMANDS: readonly CliCommandName[] = ['inspect', 'dead-letters', 'r
 
 const FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--redis-url': { value: 'URL', commands: REDIS_COMMANDS },
+  '--cluster': { value: 'HOST:PORT[,HOST:PORT...]', commands: REDIS_COMMANDS },
   '--key-prefix': { value: 'PREFIX', commands: REDIS_COMMANDS },
   '--json': {},
   '--timeout-ms': { value: 'MS', commands: REDIS_COMMANDS },
@@ -142,6 +145,19 @@ function tokenize(argv: readonly string[]): { flags: Map<string, string[]>; word
   return { flags, words };
 }
 
+/** `--cluster host:port,host:port`: the startup nodes of a Redis Cluster. */
+function clusterNodesOf(flags: Map<string, string[]>): CommonArguments['clusterNodes'] {
+  const given = flags.get('--cluster')?.[0];
+  if (given === undefined) return undefined;
+  if (flags.has('--redis-url')) throw new CliUsageError('--cluster and --redis-url exclude each other (give one)');
+  return given.split(',').map((node) => {
+    const match = /^([^:\s]+):(\d{1,5})$/.exec(node.trim());
+    const port = match ? Number(match[2]) : 0;
+    if (!match || port < 1 || port > 65_535) throw new CliUsageError(`--cluster must be HOST:PORT[,HOST:PORT...], got "${given}"`);
+    return { host: match[1], port };
+  });
+}
+
 function redisUrlOf(flags: Map<string, string[]>, env: NodeJS.ProcessEnv): string {
   const given = flags.get('--redis-url')?.[0];
   const [url, source] = given !== undefined ? [given, '--redis-url'] : env.REDIS_URL ? [env.REDIS_URL, '$REDIS_URL'] : [DEFAULTS.redisUrl, 'the default'];
@@ -187,8 +203,11 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
 
   const keyPrefix = flags.get('--key-prefix')?.[0];
   if (keyPrefix === undefined) throw new CliUsageError('--key-prefix is required (the keyPrefix the services use, e.g. --key-prefix myapp)');
+  const clusterNodes = clusterNodesOf(flags);
   const common: CommonArguments = {
-    redisUrl: redisUrlOf(flags, env),
+    // With --cluster, $REDIS_URL is not read (it may point at one of the nodes, or be unset).
+    redisUrl: clusterNodes ? DEFAULTS.redisUrl : redisUrlOf(flags, env),
+    ...(clusterNodes ? { clusterNodes } : {}),
     keyPrefix,
     json: flags.has('--json'),
     timeoutMs: integerFlag('--timeout-ms', flags.get('--timeout-ms')?.[0], FLAG_DEFAULTS.timeoutMs, 1),

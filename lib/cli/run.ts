@@ -29,17 +29,20 @@ function runCommand(streams: ClamatorStreamsService, args: RedisCommandArguments
  * command (a frozen Redis never answers), no command retried on a new connection.
  */
 function openStreams(args: RedisCommandArguments): ClamatorStreamsService {
-  return new ClamatorStreamsService({
-    keyPrefix: args.keyPrefix,
-    redisUrl: args.redisUrl,
-    connectionName: 'clamator-cli',
-    redisOptions: {
-      connectTimeout: args.timeoutMs,
-      commandTimeout: args.timeoutMs,
-      retryStrategy: () => null,
-      maxRetriesPerRequest: 0,
-    },
-  });
+  const redisOptions = {
+    connectTimeout: args.timeoutMs,
+    commandTimeout: args.timeoutMs,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  };
+  if (args.clusterNodes) {
+    return new ClamatorStreamsService({
+      keyPrefix: args.keyPrefix,
+      cluster: { nodes: [...args.clusterNodes], options: { clusterRetryStrategy: () => null, redisOptions } },
+      connectionName: 'clamator-cli',
+    });
+  }
+  return new ClamatorStreamsService({ keyPrefix: args.keyPrefix, redisUrl: args.redisUrl, connectionName: 'clamator-cli', redisOptions });
 }
 
 function usageError(output: CliOutput, message: string): ExitCode {

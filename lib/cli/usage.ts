@@ -32,6 +32,8 @@ Commands:
 Options:
   --key-prefix PREFIX   the services' keyPrefix (required, but for codegen)
   --redis-url URL       redis://, rediss:// or unix:// (default: $REDIS_URL, else redis://localhost:6379)
+  --cluster NODES       a Redis Cluster instead: startup nodes HOST:PORT[,HOST:PORT...]; every
+                        master's keys are scanned
   --json                print one JSON document on stdout instead of tables
   --timeout-ms MS       how long to wait for Redis to connect, and for each command (default ${FLAG_DEFAULTS.timeoutMs})
   --count N             dead-letters: how many to list, oldest first (default ${FLAG_DEFAULTS.count})

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../streams/connections/redis-connections.js';
 import { connectable, defer, Observable, Subject } from 'rxjs';
 import { encodeNotification, encodeRequest } from '../protocol/envelopes.js';
 import { ClamatorTimeoutError, ClamatorTransportError } from '../protocol/errors.js';
@@ -75,7 +75,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
   /** True from the moment Redis answered a `connect()` until `close()`: calls are sent at once. */
   private connected = false;
   private closing: Promise<void> | undefined;
-  private replyConnection: Redis | undefined;
+  private replyConnection: RedisConnection | undefined;
   private unwatchConnection: (() => void) | undefined;
   private stopped = false;
   private stopSignal = new AbortController();
@@ -88,8 +88,10 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     this.streams = new ClamatorStreamsService({
       keyPrefix: this.options.keyPrefix,
       redis: this.options.redis,
-      redisUrl: this.options.redisUrl,
-      redisOptions: this.options.redisOptions,
+      cluster: this.options.cluster,
+      // A cluster is opened from its own nodes and options: the single-Redis ones would be refused beside it.
+      redisUrl: this.options.cluster ? undefined : this.options.redisUrl,
+      redisOptions: this.options.cluster ? undefined : this.options.redisOptions,
       connectionName: `clamator-client:${this.options.instanceId}`,
     });
     this.replyStream = this.streams.keys.replyStream(this.options.instanceId);
@@ -395,7 +397,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
   }
 
   /** The ioredis connection used for non-blocking commands. */
-  unwrap<T = Redis>(): T {
+  unwrap<T = RedisConnection>(): T {
     return this.streams.connection as T;
   }
 }

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../streams/connections/redis-connections.js';
 import { RateLimitedLog } from '../logging/rate-limited-log.js';
 import { FIELD_ENVELOPE } from '../protocol/constants.js';
 import { decodeReply } from '../protocol/envelopes.js';
@@ -41,7 +41,7 @@ export class ReplyReader {
   }
 
   /** Reads on `connection` until `stop` aborts. */
-  async run(connection: Redis, stop: AbortSignal): Promise<void> {
+  async run(connection: RedisConnection, stop: AbortSignal): Promise<void> {
     const { replyStream, readCount, blockMs } = this.reading;
     let lastId = '0-0';
     let failures = 0;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../streams/connections/redis-connections.js';
 import type { ClamatorServer } from '../server/clamator-server.js';
 import type { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
 import type { ClamatorStatus } from '../streams/connections/connection-status.js';
@@ -107,7 +107,7 @@ export class ClamatorHealthIndicator {
    */
   private async checkConnection(
     connection: ClamatorHealthConnectionKind,
-    redis: Redis,
+    redis: RedisConnection,
     streams: ClamatorStreamsService,
     served: ReadonlyArray<{ readonly service: string; readonly group: string }>,
     { timeoutMs, maxPending, maxLag }: ResolvedHealthCheckOptions,

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../streams/connections/redis-connections.js';
 import type { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
 import { settlesWithin } from '../streams/connections/bounded-wait.js';
 import type { GroupInfo } from '../streams/stream-replies.js';
@@ -23,7 +23,7 @@ export interface ProbeOutcome {
  * closes) with their failures already handled: nothing is opened here, so nothing needs closing.
  */
 export async function probeRedis(
-  redis: Redis, streams: ClamatorStreamsService, services: readonly string[], timeoutMs: number,
+  redis: RedisConnection, streams: ClamatorStreamsService, services: readonly string[], timeoutMs: number,
 ): Promise<ProbeOutcome> {
   const startedAt = performance.now();
   let pingMs: number | undefined;

@@ -92,9 +92,14 @@ export class OptionRules {
     if (value === undefined) return undefined;
     const candidate = value as { duplicate?: unknown; xadd?: unknown } | null;
     if (!candidate || typeof candidate.duplicate !== 'function' || typeof candidate.xadd !== 'function') {
-      throw new ClamatorOptionsError(this.owner, name, 'must be an ioredis connection (new Redis(...))', value);
+      throw new ClamatorOptionsError(this.owner, name, 'must be an ioredis connection (new Redis(...) or new Cluster(...))', value);
     }
     return value as T;
+  }
+
+  /** Refuses `value` of option `name` for breaking `rule`. */
+  refuse(name: string, rule: string, value: unknown): never {
+    throw new ClamatorOptionsError(this.owner, name, rule, value);
   }
 
   /** A boolean when given, else the fallback. */

@@ -9,6 +9,7 @@ export const STREAMS_OPTION_NAMES = {
   redis: true,
   redisUrl: true,
   redisOptions: true,
+  cluster: true,
   replyStreamMaxLen: true,
   replyStreamTtlMs: true,
   connectionName: true,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../streams/connections/redis-connections.js';
 import { CLAMATOR_TRANSPORT } from '../protocol/constants.js';
 import { ClamatorTransportError } from '../protocol/errors.js';
 import { settlesWithin } from '../streams/connections/bounded-wait.js';
@@ -72,8 +72,10 @@ export class ClamatorServer
     this.streams = new ClamatorStreamsService({
       keyPrefix: this.options.keyPrefix,
       redis: this.options.redis,
-      redisUrl: this.options.redisUrl,
-      redisOptions: this.options.redisOptions,
+      cluster: this.options.cluster,
+      // A cluster is opened from its own nodes and options: the single-Redis ones would be refused beside it.
+      redisUrl: this.options.cluster ? undefined : this.options.redisUrl,
+      redisOptions: this.options.cluster ? undefined : this.options.redisOptions,
       replyStreamMaxLen: this.options.replyStreamMaxLen,
       connectionName: `clamator-server:${this.options.instanceId}`,
     });
@@ -269,7 +271,7 @@ export class ClamatorServer
   }
 
   /** The ioredis connection used for non-blocking commands. */
-  unwrap<T = Redis>(): T {
+  unwrap<T = RedisConnection>(): T {
     return this.streams.connection as T;
   }
 }

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../streams/connections/redis-connections.js';
 import { DEFAULTS, MIN_RECLAIM_INTERVAL_MS } from '../protocol/constants.js';
 import { backoffDelayMs, sleep } from '../streams/connections/backoff.js';
 import { settlesWithin } from '../streams/connections/bounded-wait.js';
@@ -65,7 +65,7 @@ export class ServiceConsumer {
   private stopping = false;
   private abandoned = false;
   private readonly stop$ = new AbortController();
-  private readConnection: Redis | undefined;
+  private readConnection: RedisConnection | undefined;
   private readClientId: number | undefined;
   private readLoop: Promise<void> | undefined;
   private wakeReader: (() => void) | undefined;
@@ -169,8 +169,8 @@ export class ServiceConsumer {
 
   /**
    * Ends the read loop in bounded time: a blocked read is unblocked (it returns no entries, so none
-   * is left delivered-but-unseen); where CLIENT UNBLOCK is not permitted, or Redis does not answer
-   * it in time (down, frozen, paused), the read is cut off by closing its connection. Entries a
+   * is left delivered-but-unseen); without CLIENT UNBLOCK (not permitted; a cluster), or when Redis
+   * does not answer it in time (down, frozen, paused), the read is cut off by closing its connection. Entries a
    * cut-off read had been given stay pending and are reclaimed.
    */
   private async endReadLoop(): Promise<void> {
@@ -193,7 +193,7 @@ export class ServiceConsumer {
    * backlog costs few round trips. Up to two batches may wait in the queue; the loop reads again
    * once a whole batch fits, rather than at the first free slot.
    */
-  private async runReadLoop(connection: Redis): Promise<void> {
+  private async runReadLoop(connection: RedisConnection): Promise<void> {
     const { service, consumer, readCount, blockMs } = this.settings;
     const maxBatch = readCount * 4;
     let failures = 0;

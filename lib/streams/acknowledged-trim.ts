@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connections/redis-connections.js';
 import { compareStreamIds, type GroupInfo, parseGroupsInfo, parsePendingSummaryMinId } from './stream-replies.js';
+import { followingRedirects } from './cluster/redirects.js';
 
 /** Most XTRIM calls in one pass, so that a long backlog is worked off over several passes. */
 const MAX_TRIM_ROUNDS = 50;
@@ -24,7 +25,7 @@ interface StaleRule extends StaleSubscriptions {
  * from a key of its own rather than from the group's consumers, whose idle times differ between
  * Redis versions and say nothing of a consumer that has not read yet.
  */
-async function isStale(connection: Redis, group: GroupInfo, rule: StaleRule, nowMs: number): Promise<boolean> {
+async function isStale(connection: RedisConnection, group: GroupInfo, rule: StaleRule, nowMs: number): Promise<boolean> {
   const key = rule.heartbeatKey(group.name);
   if (key === undefined) return false;
   const aliveAtMs = Number((await connection.get(key)) ?? 0);
@@ -36,8 +37,8 @@ async function isStale(connection: Redis, group: GroupInfo, rule: StaleRule, now
  * lowest of each group's lowest pending id and last delivered id, leaving out stale subscription
  * groups. `null` when nothing may go.
  */
-async function acknowledgedBound(connection: Redis, key: string, rule: StaleRule | undefined): Promise<string | null> {
-  const groups = parseGroupsInfo(await connection.xinfo('GROUPS', key));
+async function acknowledgedBound(connection: RedisConnection, key: string, rule: StaleRule | undefined): Promise<string | null> {
+  const groups = parseGroupsInfo(await followingRedirects(() => connection.xinfo('GROUPS', key)));
   const nowMs = Date.now();
   let safeId: string | null = null;
   for (const group of groups) {
@@ -61,7 +62,7 @@ async function acknowledgedBound(connection: Redis, key: string, rule: StaleRule
  * (when `rule` is given). `MINID ~` trims whole nodes only (cheap, may keep a few more). Returns the
  * number of entries removed.
  */
-export async function trimAcknowledgedEntries(connection: Redis, key: string, rule?: StaleRule): Promise<number> {
+export async function trimAcknowledgedEntries(connection: RedisConnection, key: string, rule?: StaleRule): Promise<number> {
   const safeId = await acknowledgedBound(connection, key, rule);
   if (safeId === null) return 0;
   // One approximate XTRIM removes at most 100 * stream-node-max-entries entries (LIMIT's default,

@@ -1,4 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { KeySlots } from './cluster/key-slot.js';
+import { retryingFailover } from './cluster/redirects.js';
+import type { RedisConnection } from './connections/redis-connections.js';
 import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, appendEntry, type OutgoingEntry } from './scripts/append-entries.script.js';
 import { chunked, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures, type ScriptSupport } from './scripts/redis-script.js';
 
@@ -16,8 +18,10 @@ export class AppendBatcher {
   private drainWaiters: Array<() => void> = [];
 
   constructor(
-    private readonly connection: () => Redis,
+    private readonly connection: () => RedisConnection,
     private readonly scripts: ScriptSupport,
+    /** Slots of keys, on a Redis Cluster only: a script call may only touch keys of one slot there. */
+    private readonly slots?: KeySlots,
   ) {}
 
   /** Queues an entry; its `settle` is called once Redis accepted or refused it (or `abandon` gave up on it). */
@@ -54,6 +58,16 @@ export class AppendBatcher {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
+    if (this.slots === undefined || this.slots.allIn(batch, (entry) => [entry.streamKey])) {
+      this.appendAll(batch);
+      return;
+    }
+    // One call per command-stream slot: services spread over a cluster's masters.
+    for (const entries of this.slots.group(batch, (entry) => entry.streamKey).values()) this.appendAll(entries);
+  }
+
+  /** Appends entries whose keys share a slot: one script call per chunk, or XADDs. */
+  private appendAll(batch: OutgoingEntry[]): void {
     if (batch.length === 1 || !this.scripts.enabled) {
       for (const entry of batch) this.appendOne(entry);
       return;
@@ -63,7 +77,7 @@ export class AppendBatcher {
 
   private appendScripted(batch: OutgoingEntry[]): void {
     this.unanswered.add(batch);
-    APPEND_ENTRIES_SCRIPT.run(this.connection(), appendEntriesCall(batch)).then(
+    this.send(() => APPEND_ENTRIES_SCRIPT.run(this.connection(), appendEntriesCall(batch))).then(
       (reply) => {
         if (this.answered(batch)) settleBatch(batch, reply);
       },
@@ -84,7 +98,7 @@ export class AppendBatcher {
 
   private appendOne(entry: OutgoingEntry): void {
     this.unanswered.add(entry);
-    appendEntry(this.connection(), entry.streamKey, entry.envelope, entry.replyTo, entry.metadata).then(
+    this.send(() => appendEntry(this.connection(), entry.streamKey, entry.envelope, entry.replyTo, entry.metadata)).then(
       () => {
         if (this.answered(entry)) entry.settle();
       },
@@ -92,6 +106,11 @@ export class AppendBatcher {
         if (this.answered(entry)) entry.settle(error);
       },
     );
+  }
+
+  /** Sends a write; on a cluster, again with backoff while a failover is in its way. */
+  private send<T>(write: () => Promise<T>): Promise<T> {
+    return this.slots === undefined ? write() : retryingFailover(write);
   }
 
   /** Marks a command answered; false when it was abandoned meanwhile (its entries are settled already). */

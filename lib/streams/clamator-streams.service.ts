@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connections/redis-connections.js';
 import { DEFAULTS } from '../protocol/constants.js';
 import { ClamatorKeys } from '../protocol/keys.js';
 import { type ClamatorConnectionOptions, resolveConnectionSource } from '../options/connection.options.js';
@@ -20,17 +20,16 @@ import {
   type GroupInfo,
   type PendingEntryInfo,
   type StreamEntry,
-  parseAutoClaimReply,
-  parsePendingReply,
   parseReadReply,
-  rawFieldValue,
 } from './stream-replies.js';
 import { AppendBatcher } from './append-batcher.js';
+import { KeySlots } from './cluster/key-slot.js';
 import { APPEND_ENTRIES_SCRIPT, appendEntry } from './scripts/append-entries.script.js';
 import { type UnstoredWritesListener, WriteBatcher } from './write-batcher.js';
-import { DEAD_LETTER_FIELDS } from './inspection/dead-letters.js';
 import { StreamOperations } from './inspection/stream-operations.js';
 import { GroupMaintenance } from './group-maintenance.js';
+import { PendingEntries } from './pending-entries.js';
+import { followingRedirects } from './cluster/redirects.js';
 
 /** Injection token of the options of a `ClamatorStreamsService` provided through Nest's DI. */
 export const CLAMATOR_STREAMS_OPTIONS = Symbol.for('nestjs-clamator:streams-options');
@@ -74,6 +73,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   private readonly scriptLoader = new ScriptLoader([REPLY_AND_ACK_SCRIPT, APPEND_ENTRIES_SCRIPT], this.scripts);
   private readonly detachers = new Set<() => void>();
   private readonly maintenance: GroupMaintenance;
+  private readonly entries: PendingEntries;
   private closing: Promise<void> | undefined;
   private operationsHelper: StreamOperations | undefined;
 
@@ -85,13 +85,15 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
     const replyStreamTtlMs = rules.integer('replyStreamTtlMs', options.replyStreamTtlMs, DEFAULTS.replyStreamTtlMs, 1000, Number.MAX_SAFE_INTEGER, 'milliseconds');
     this.keys = new ClamatorKeys(connection.keyPrefix);
     this.maintenance = new GroupMaintenance(() => this.connection, this.keys);
+    this.entries = new PendingEntries(() => this.connection, this.keys);
     this.connections = new RedisConnections(connection, options.connectionName ?? 'clamator');
-    this.writer = new WriteBatcher(() => this.connection, replyStreamMaxLen, replyStreamTtlMs, this.logger, this.scripts);
-    this.appender = new AppendBatcher(() => this.connection, this.scripts);
+    const slots = this.connections.isCluster ? new KeySlots() : undefined;
+    this.writer = new WriteBatcher(() => this.connection, replyStreamMaxLen, replyStreamTtlMs, this.logger, this.scripts, slots);
+    this.appender = new AppendBatcher(() => this.connection, this.scripts, slots);
   }
 
   /** The connection for non-blocking commands: the injected one, or one opened on first use. */
-  get connection(): Redis {
+  get connection(): RedisConnection {
     const connection = this.connections.command;
     this.scriptLoader.follow(connection);
     return connection;
@@ -102,7 +104,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    * `connection` would: for health checks, which must not connect what was never connected.
    * `undefined` before first use and after `close()`.
    */
-  openedConnection(): Redis | undefined {
+  openedConnection(): RedisConnection | undefined {
     return this.connections.openedCommand;
   }
 
@@ -140,17 +142,17 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   }
 
   /** Opens a dedicated connection for a blocking read loop; close it with `closeBlockingConnection`. */
-  openBlockingConnection(purpose: string): Redis {
+  openBlockingConnection(purpose: string): RedisConnection {
     return this.connections.openBlocking(purpose);
   }
 
   /** Closes a blocking connection at once; a read blocked on it fails with "Connection is closed". */
-  closeBlockingConnection(connection: Redis): void {
+  closeBlockingConnection(connection: RedisConnection): void {
     this.connections.closeBlocking(connection);
   }
 
   /** The server-side id of a connection (`CLIENT ID`), for `unblock`; `undefined` when not permitted. */
-  clientId(connection: Redis): Promise<number | undefined> {
+  clientId(connection: RedisConnection): Promise<number | undefined> {
     return clientIdOf(connection);
   }
 
@@ -171,7 +173,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    */
   async ensureGroup(service: string, startId: '$' | '0' = '0', group = this.keys.group(service)): Promise<void> {
     try {
-      await this.connection.xgroup('CREATE', this.keys.commandStream(service), group, startId, 'MKSTREAM');
+      await followingRedirects(() => this.connection.xgroup('CREATE', this.keys.commandStream(service), group, startId, 'MKSTREAM'));
     } catch (error) {
       if (!isBusyGroup(error)) throw error;
     }
@@ -182,12 +184,13 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
    * waiting up to `blockMs` on `connection`.
    */
   async readGroup(
-    connection: Redis, service: string, consumer: string, count: number, blockMs: number, group = this.keys.group(service),
+    connection: RedisConnection, service: string, consumer: string, count: number, blockMs: number, group = this.keys.group(service),
   ): Promise<StreamEntry[]> {
-    const args = [
-      'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.commandStream(service), '>',
-    ] as const;
-    // Replies and acknowledgements waiting to go out travel with the read, in one write.
+    const stream = this.keys.commandStream(service);
+    const args = ['GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, '>'] as const;
+    // Replies and acknowledgements waiting to go out travel with the read, in one write; on a
+    // cluster only those of the stream's own slot may (the read's node), the rest go out apart.
+    if (this.writer.queued > 0 && !this.writer.fitsWith(stream)) this.writer.flushNow();
     const reply =
       this.writer.queued > 0
         ? await this.writer.sendBefore(connection, (pipeline) => pipeline.xreadgroup(...args))
@@ -249,60 +252,37 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   }
 
   /** Acknowledges entries at once (outside the batch), in `group` (the service's own by default). */
-  async ack(service: string, entryIds: readonly string[], group = this.keys.group(service)): Promise<number> {
-    if (entryIds.length === 0) return 0;
-    return this.connection.xack(this.keys.commandStream(service), group, ...entryIds);
+  ack(service: string, entryIds: readonly string[], group = this.keys.group(service)): Promise<number> {
+    return this.entries.ack(service, entryIds, group);
   }
 
   /** Takes over entries of `group` idle longer than `minIdleMs` (`XAUTOCLAIM`), starting at `cursor`. */
-  async autoClaim(
+  autoClaim(
     service: string, consumer: string, minIdleMs: number, cursor: string, count: number, group = this.keys.group(service),
   ): Promise<AutoClaimResult> {
-    const reply = await this.connection.xautoclaim(this.keys.commandStream(service), group, consumer, minIdleMs, cursor, 'COUNT', count);
-    return parseAutoClaimReply(reply);
+    return this.entries.autoClaim(service, consumer, minIdleMs, cursor, count, group);
   }
 
-  /**
-   * The raw bytes of a field of one entry of the command stream of `service` (`XRANGE` with Buffer
-   * replies), for a value that may not be valid UTF-8: the strings read otherwise have U+FFFD in
-   * place of such bytes. `undefined` when the entry or the field is gone.
-   */
-  async rawField(service: string, entryId: string, field: string): Promise<Buffer | undefined> {
-    return rawFieldValue(await this.connection.xrangeBuffer(this.keys.commandStream(service), entryId, entryId), field);
+  /** The raw bytes of a field of one entry of the command stream of `service` (see `PendingEntries.rawField`). */
+  rawField(service: string, entryId: string, field: string): Promise<Buffer | undefined> {
+    return this.entries.rawField(service, entryId, field);
   }
 
   /** Delivery counts and owners of pending entries in `[fromId, toId]` of `group`, for one consumer when given. */
-  async pending(
+  pending(
     service: string, fromId: string, toId: string, count: number, consumer?: string, group = this.keys.group(service),
   ): Promise<PendingEntryInfo[]> {
-    const key = this.keys.commandStream(service);
-    const reply = consumer
-      ? await this.connection.xpending(key, group, fromId, toId, count, consumer)
-      : await this.connection.xpending(key, group, fromId, toId, count);
-    return parsePendingReply(reply);
+    return this.entries.pending(service, fromId, toId, count, consumer, group);
   }
 
-  /**
-   * Resets the idle time of entries this consumer is still handling (`XCLAIM ... 0 ... JUSTID`), so
-   * that a handler running longer than the claim threshold is not taken over and run twice.
-   */
-  async refreshClaims(service: string, consumer: string, entryIds: readonly string[], group = this.keys.group(service)): Promise<void> {
-    if (entryIds.length === 0) return;
-    await this.connection.xclaim(this.keys.commandStream(service), group, consumer, 0, ...entryIds, 'JUSTID');
+  /** Resets the idle time of entries this consumer is still handling (see `PendingEntries.refreshClaims`). */
+  refreshClaims(service: string, consumer: string, entryIds: readonly string[], group = this.keys.group(service)): Promise<void> {
+    return this.entries.refreshClaims(service, consumer, entryIds, group);
   }
 
-  /**
-   * Copies an entry that will not be run again to `<keyPrefix>:dead:<service>`: its original
-   * fields, then `dead-reason`, `dead-deliveries`, `dead-entry-id` and `dead-at` (ms since epoch).
-   * Dead-letter streams are never trimmed by the transport: they are for operators to inspect.
-   */
-  async deadLetter(service: string, entry: StreamEntry, reason: string, deliveryCount: number): Promise<string> {
-    const dead = DEAD_LETTER_FIELDS;
-    const id = await this.connection.xadd(
-      this.keys.deadLetterStream(service), '*', ...entry.fields,
-      dead.reason, reason, dead.deliveries, String(deliveryCount), dead.entryId, entry.id, dead.at, String(Date.now()),
-    );
-    return id as string;
+  /** Copies an entry that will not be run again to `<keyPrefix>:dead:<service>` (see `PendingEntries.deadLetter`). */
+  deadLetter(service: string, entry: StreamEntry, reason: string, deliveryCount: number): Promise<string> {
+    return this.entries.deadLetter(service, entry, reason, deliveryCount);
   }
 
   /**
@@ -356,7 +336,7 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   }
 
   /** Reads replies after `lastId` from a reply stream, waiting up to `blockMs` on `connection`. */
-  async readReplies(connection: Redis, replyStream: string, lastId: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+  async readReplies(connection: RedisConnection, replyStream: string, lastId: string, count: number, blockMs: number): Promise<StreamEntry[]> {
     const reply = await connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', replyStream, lastId);
     return parseReadReply(reply);
   }

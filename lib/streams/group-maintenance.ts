@@ -1,9 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connections/redis-connections.js';
 import type { ClamatorKeys } from '../protocol/keys.js';
 import { REMOVE_IDLE_CONSUMER_SCRIPT } from './scripts/remove-idle-consumer.script.js';
 import { type StaleSubscriptions, trimAcknowledgedEntries } from './acknowledged-trim.js';
 import { isIdleConsumer } from './inspection/stream-operations.js';
 import { type ConsumerInfo, type GroupInfo, parseConsumersInfo, parseGroupsInfo } from './stream-replies.js';
+import { followingRedirects } from './cluster/redirects.js';
 
 /** A subscription's heartbeat key outlives its last reader by this long, then goes. */
 const SUBSCRIPTION_HEARTBEAT_TTL_MS = 7 * 24 * 60 * 60_000;
@@ -15,7 +16,7 @@ const SUBSCRIPTION_HEARTBEAT_TTL_MS = 7 * 24 * 60 * 60_000;
  */
 export class GroupMaintenance {
   constructor(
-    private readonly connection: () => Redis,
+    private readonly connection: () => RedisConnection,
     private readonly keys: ClamatorKeys,
   ) {}
 
@@ -38,13 +39,13 @@ export class GroupMaintenance {
 
   /** See `ClamatorStreamsService.consumers`. */
   async consumers(service: string, group: string): Promise<ConsumerInfo[]> {
-    return parseConsumersInfo(await this.connection().xinfo('CONSUMERS', this.keys.commandStream(service), group));
+    return parseConsumersInfo(await followingRedirects(() => this.connection().xinfo('CONSUMERS', this.keys.commandStream(service), group)));
   }
 
   /** See `ClamatorStreamsService.groupStates`. */
   async groupStates(service: string): Promise<GroupInfo[]> {
     try {
-      return parseGroupsInfo(await this.connection().xinfo('GROUPS', this.keys.commandStream(service)));
+      return parseGroupsInfo(await followingRedirects(() => this.connection().xinfo('GROUPS', this.keys.commandStream(service))));
     } catch (error) {
       // Redis restarted empty, or nothing was ever written: no stream, so no group either.
       if (error instanceof Error && /no such key/i.test(error.message)) return [];

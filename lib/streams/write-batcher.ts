@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisConnection } from './connections/redis-connections.js';
 import { FIELD_ENVELOPE, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
 import { chunked, isNoScriptError, isScriptRefusedError, MAX_SCRIPT_BATCH, type ScriptSupport } from './scripts/redis-script.js';
 import {
@@ -8,6 +9,9 @@ import {
   REPLY_AND_ACK_SCRIPT,
   replyAndAckCall,
 } from './scripts/reply-and-ack.script.js';
+import type { KeySlots } from './cluster/key-slot.js';
+import { writeAcrossSlots } from './cluster/cross-slot-writes.js';
+import { isFailoverError, retryingFailover } from './cluster/redirects.js';
 
 /**
  * Hears of handled entries that were left unacknowledged because their reply (or the whole batch)
@@ -40,11 +44,13 @@ export class WriteBatcher {
   private unstoredListener: UnstoredWritesListener = () => undefined;
 
   constructor(
-    private readonly connection: () => Redis,
-    private readonly replyStreamMaxLen: number,
-    private readonly replyStreamTtlMs: number,
+    private readonly connection: () => RedisConnection,
+    readonly replyStreamMaxLen: number,
+    readonly replyStreamTtlMs: number,
     private readonly logger: LoggerService,
     private readonly scripts: ScriptSupport,
+    /** Slots of keys, on a Redis Cluster only: a batch whose keys span slots is written per slot there. */
+    private readonly slots?: KeySlots,
   ) {}
 
   /**
@@ -78,10 +84,23 @@ export class WriteBatcher {
   }
 
   /**
+   * True when the queued writes may travel in one pipeline with a command on `key`: always on a
+   * single Redis; on a cluster only when every key they touch is in `key`'s slot.
+   */
+  fitsWith(key: string): boolean {
+    return this.slots === undefined || this.slots.allIn(this.batch, keysOf, this.slots.of(key));
+  }
+
+  /** Sends what is queued now, on the command connection, whatever holds there are. */
+  flushNow(): void {
+    this.flushBatch(true);
+  }
+
+  /**
    * Sends the queued writes on `connection` followed by the command `read` adds, in one pipeline,
    * and resolves with that command's result (rejects with its error).
    */
-  async sendBefore(connection: Redis, read: (pipeline: ChainableCommander) => void): Promise<unknown> {
+  async sendBefore(connection: RedisConnection, read: (pipeline: ChainableCommander) => void): Promise<unknown> {
     const batch = this.batch;
     this.batch = [];
     const pipeline = connection.pipeline();
@@ -113,6 +132,11 @@ export class WriteBatcher {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
+    if (this.slots !== undefined && !this.slots.allIn(batch, keysOf)) {
+      const outcome = { unstored: (writes: readonly HandledEntryWrite[], reason: string) => this.unstored(writes, reason), ackFailed: this.ackFailed };
+      this.track(writeAcrossSlots(this.connection(), batch, this.slots, this, outcome));
+      return;
+    }
     const pipeline = this.connection().pipeline();
     this.addWrites(pipeline, batch);
     void pipeline.exec().catch(() => undefined);
@@ -157,6 +181,14 @@ export class WriteBatcher {
       return pipeline.exec().then(
         () => undefined,
         () => undefined,
+      );
+    }
+    if (this.slots !== undefined && isFailoverError(error)) {
+      // A cluster failover was in the way and the script did not run: again with backoff, as cross-slot writes are.
+      const call = replyAndAckCall(batch, this.replyStreamMaxLen, this.replyStreamTtlMs);
+      return retryingFailover(() => REPLY_AND_ACK_SCRIPT.run(this.connection(), call)).then(
+        (retried) => this.reportScript(batch, retried),
+        (retryError: Error) => this.unstored(batch, `reply/ack script failed: ${retryError.message}`),
       );
     }
     this.unstored(batch, `reply/ack script failed: ${error.message}`);
@@ -243,6 +275,11 @@ export class WriteBatcher {
     );
     this.unstoredListener(writes, reason);
   }
+}
+
+/** The keys one write touches: its command stream, and its reply stream when it has one. */
+function keysOf(write: HandledEntryWrite): [string, string | undefined] {
+  return [write.streamKey, write.replyTo];
 }
 
 function hasReply(write: HandledEntryWrite): boolean {

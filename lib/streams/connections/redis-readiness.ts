@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { Cluster } from 'ioredis';
+import { isCluster, type RedisConnection } from './redis-connections.js';
 import { ClamatorTransportError } from '../../protocol/errors.js';
 
 /**
@@ -6,7 +7,8 @@ import { ClamatorTransportError } from '../../protocol/errors.js';
  * shows as `***`. Read off the connection's resolved options, so that it holds for a URL, for
  * `redisOptions` and for an injected connection alike.
  */
-export function describeRedisEndpoint(connection: Redis): string {
+export function describeRedisEndpoint(connection: RedisConnection): string {
+  if (isCluster(connection)) return describeCluster(connection);
   const { host, port, path, tls, username, password, sentinels, name } = connection.options;
   if (sentinels && sentinels.length > 0) {
     return `sentinel://${sentinels.map((sentinel) => `${sentinel.host ?? 'localhost'}:${sentinel.port ?? 26379}`).join(',')}/${name ?? 'mymaster'}`;
@@ -14,6 +16,35 @@ export function describeRedisEndpoint(connection: Redis): string {
   if (path) return `unix://${path}`;
   const credentials = password ? `${username ?? ''}:***@` : username ? `${username}@` : '';
   return `${tls ? 'rediss' : 'redis'}://${credentials}${host}:${port}`;
+}
+
+/**
+ * A cluster as `redis-cluster://host:port,...`: the nodes it knows, else (not connected yet, or
+ * never reached) the startup nodes it was given; no credentials.
+ */
+function describeCluster(cluster: Cluster): string {
+  let nodes = cluster.nodes().map((node) => `${node.options.host}:${node.options.port}`);
+  if (nodes.length === 0) {
+    // ioredis keeps the startup nodes on the instance without declaring them: read, never written.
+    const startup = (cluster as unknown as { startupNodes?: unknown[] }).startupNodes ?? [];
+    nodes = startup.map(describeStartupNode);
+  }
+  return `redis-cluster://${nodes.join(',')}`;
+}
+
+function describeStartupNode(node: unknown): string {
+  if (typeof node === 'number') return `localhost:${node}`;
+  if (typeof node === 'string') {
+    // A URL may hold a password: only its host and port are shown.
+    try {
+      const url = new URL(node.includes('://') ? node : `redis://${node}`);
+      return `${url.hostname}:${url.port || 6379}`;
+    } catch {
+      return '(unreadable node)';
+    }
+  }
+  const { host, port } = (node ?? {}) as { host?: string; port?: number };
+  return `${host ?? 'localhost'}:${port ?? 6379}`;
 }
 
 /** How `waitUntilReady` waits. */
@@ -32,7 +63,7 @@ export interface ReadinessWait {
  * than `timeoutMs`, when the connection is closed, or when `signal` aborts. ioredis keeps retrying
  * meanwhile; a connection created with `lazyConnect` is connected here.
  */
-export function waitUntilReady(connection: Redis, { timeoutMs, signal, onFirstError }: ReadinessWait): Promise<void> {
+export function waitUntilReady(connection: RedisConnection, { timeoutMs, signal, onFirstError }: ReadinessWait): Promise<void> {
   if (connection.status === 'ready') return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
     let lastError: Error | undefined;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../connections/redis-connections.js';
 import { FIELD_ENVELOPE } from '../../protocol/constants.js';
 import type { ClamatorKeys } from '../../protocol/keys.js';
 import { type BufferEntry, firstEntryId, parseBufferEntries } from './inspection-replies.js';
@@ -67,7 +67,7 @@ function deadField(fields: readonly Buffer[], start: number, name: string): stri
  * letter is deleted only once that entry is stored (XADD, then XDEL), so a failure in between
  * leaves a copy in both places, never in neither.
  */
-async function replayOne(connection: Redis, commandStream: string, deadLetterStream: string, entry: BufferEntry, report: ReplayReport): Promise<void> {
+async function replayOne(connection: RedisConnection, commandStream: string, deadLetterStream: string, entry: BufferEntry, report: ReplayReport): Promise<void> {
   const start = deadLetterFieldsStart(entry.fields, fieldName);
   if (start <= 0) {
     report.skipped.push({ deadLetterId: entry.id, reason: start < 0 ? `no ${DEAD_LETTER_FIELDS.reason} field: not a dead letter` : 'no original fields' });
@@ -99,7 +99,7 @@ async function replayOne(connection: Redis, commandStream: string, deadLetterStr
 }
 
 /** Every dead letter up to `lastId` (those written after the replay began are left for the next one), a page at a time. */
-async function* deadLettersUpTo(connection: Redis, key: string, lastId: string): AsyncGenerator<BufferEntry> {
+async function* deadLettersUpTo(connection: RedisConnection, key: string, lastId: string): AsyncGenerator<BufferEntry> {
   let from = '-';
   for (;;) {
     const page = parseBufferEntries(await connection.xrangeBuffer(key, from, lastId, 'COUNT', REPLAY_PAGE_SIZE));
@@ -114,7 +114,7 @@ async function* deadLettersUpTo(connection: Redis, key: string, lastId: string):
  * when `ids` is undefined. Read with Buffer replies so that every byte goes back as it was. Throws
  * `ReplayInterruptedError`, holding what was done, when it cannot go on.
  */
-export async function replayDeadLetters(connection: Redis, keys: ClamatorKeys, service: string, ids?: readonly string[]): Promise<ReplayReport> {
+export async function replayDeadLetters(connection: RedisConnection, keys: ClamatorKeys, service: string, ids?: readonly string[]): Promise<ReplayReport> {
   const commandStream = keys.commandStream(service);
   const deadLetterStream = keys.deadLetterStream(service);
   const report: ReplayReport = { service, commandStream, deadLetterStream, replayed: [], notFound: [], skipped: [] };
@@ -126,7 +126,7 @@ export async function replayDeadLetters(connection: Redis, keys: ClamatorKeys, s
   }
 }
 
-async function replayInto(report: ReplayReport, connection: Redis, ids: readonly string[] | undefined): Promise<ReplayReport> {
+async function replayInto(report: ReplayReport, connection: RedisConnection, ids: readonly string[] | undefined): Promise<ReplayReport> {
   const { commandStream, deadLetterStream } = report;
   if (ids === undefined) {
     const lastId = firstEntryId(await connection.xrevrange(deadLetterStream, '+', '-', 'COUNT', 1));

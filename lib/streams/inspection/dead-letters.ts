@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../connections/redis-connections.js';
 import { FIELD_ENVELOPE, FIELD_REPLY_TO } from '../../protocol/constants.js';
 import type { ClamatorKeys } from '../../protocol/keys.js';
 import { fieldValue, parseEntries, type StreamEntry } from '../stream-replies.js';
@@ -93,7 +93,7 @@ export function parseDeadLetter(entry: StreamEntry): DeadLetter {
 }
 
 /** The oldest `count` dead letters of `service` and how many there are in all. */
-export async function listDeadLetters(connection: Redis, keys: ClamatorKeys, service: string, count: number): Promise<DeadLetterPage> {
+export async function listDeadLetters(connection: RedisConnection, keys: ClamatorKeys, service: string, count: number): Promise<DeadLetterPage> {
   const key = keys.deadLetterStream(service);
   const [total, raw] = await Promise.all([connection.xlen(key), connection.xrange(key, '-', '+', 'COUNT', count)]);
   return { service, deadLetterStream: key, total, deadLetters: parseEntries(raw).map(parseDeadLetter) };

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisConnection } from '../connections/redis-connections.js';
 import { toText } from '../stream-replies.js';
 
 /** Keys asked for per SCAN call: enough to cross a large keyspace in few round trips, small enough not to hold Redis long. */
@@ -17,8 +17,15 @@ export function escapeGlob(literal: string): string {
  * once, sorted. SCAN walks the keyspace a slice per call, so Redis is never held for long; a key
  * created or deleted meanwhile may or may not be listed.
  */
-export async function scanStreamKeys(connection: Redis, literalPrefix: string): Promise<string[]> {
+export async function scanStreamKeys(connection: RedisConnection, literalPrefix: string): Promise<string[]> {
   const found = new Set<string>();
+  // SCAN walks one node's keyspace: a cluster's keys are spread over its masters.
+  const nodes = isCluster(connection) ? connection.nodes('master') : [connection];
+  for (const node of nodes) await scanNode(node, literalPrefix, found);
+  return [...found].sort();
+}
+
+async function scanNode(connection: RedisConnection, literalPrefix: string, found: Set<string>): Promise<void> {
   const pattern = `${escapeGlob(literalPrefix)}*`;
   let cursor = '0';
   do {
@@ -31,5 +38,4 @@ export async function scanStreamKeys(connection: Redis, literalPrefix: string): 
       if (text.startsWith(literalPrefix)) found.add(text);
     }
   } while (cursor !== '0');
-  return [...found].sort();
 }

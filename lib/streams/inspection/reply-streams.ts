@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../connections/redis-connections.js';
 import { REMOVE_ORPHAN_REPLY_STREAM_SCRIPT } from '../scripts/remove-orphan-reply-stream.script.js';
 import { firstEntryId, streamIdMs } from './inspection-replies.js';
 
@@ -15,7 +15,7 @@ export interface ReplyStreamInspection {
 }
 
 /** Reads the length, expiry and last write of a reply stream; `null` when it is gone. */
-export async function inspectReplyStream(connection: Redis, key: string, nowMs: number): Promise<ReplyStreamInspection | null> {
+export async function inspectReplyStream(connection: RedisConnection, key: string, nowMs: number): Promise<ReplyStreamInspection | null> {
   const [length, ttlMs, last] = await Promise.all([
     connection.xlen(key),
     connection.pttl(key),
@@ -40,6 +40,6 @@ export function isOrphanReplyStream(stream: ReplyStreamInspection, idleMs: numbe
 }
 
 /** Deletes a reply stream if it is still an orphan at that instant (one script); true when it was deleted. */
-export async function removeOrphanReplyStream(connection: Redis, key: string, idleMs: number): Promise<boolean> {
+export async function removeOrphanReplyStream(connection: RedisConnection, key: string, idleMs: number): Promise<boolean> {
   return Number(await connection.eval(REMOVE_ORPHAN_REPLY_STREAM_SCRIPT, 1, key, idleMs)) === 1;
 }

@@ -1,7 +1,8 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../connections/redis-connections.js';
 import type { ClamatorKeys } from '../../protocol/keys.js';
 import { type ConsumerInfo, parseConsumersInfo, parsePendingReply } from '../stream-replies.js';
 import { type GroupInfoDetail, parseGroupsDetail, streamIdMs } from './inspection-replies.js';
+import { followingRedirects } from '../cluster/redirects.js';
 
 /** The oldest entry a group has delivered and not had acknowledged. */
 export interface OldestPending {
@@ -51,16 +52,16 @@ function isNoSuchKey(error: unknown): boolean {
   return error instanceof Error && /no such key/i.test(error.message);
 }
 
-async function oldestPending(connection: Redis, key: string, group: string, nowMs: number): Promise<OldestPending | null> {
+async function oldestPending(connection: RedisConnection, key: string, group: string, nowMs: number): Promise<OldestPending | null> {
   // The extended form lists pending entries by id: the first one is the oldest.
   const [first] = parsePendingReply(await connection.xpending(key, group, '-', '+', 1));
   if (!first) return null;
   return { id: first.id, ageMs: Math.max(0, nowMs - streamIdMs(first.id)), idleMs: first.idleMs, deliveries: first.deliveryCount };
 }
 
-async function inspectGroup(connection: Redis, keys: ClamatorKeys, service: string, key: string, info: GroupInfoDetail, nowMs: number): Promise<GroupInspection> {
+async function inspectGroup(connection: RedisConnection, keys: ClamatorKeys, service: string, key: string, info: GroupInfoDetail, nowMs: number): Promise<GroupInspection> {
   const [consumers, oldest] = await Promise.all([
-    connection.xinfo('CONSUMERS', key, info.name).then(parseConsumersInfo),
+    followingRedirects(() => connection.xinfo('CONSUMERS', key, info.name)).then(parseConsumersInfo),
     info.pending > 0 ? oldestPending(connection, key, info.name, nowMs) : null,
   ]);
   const kind = info.name === keys.group(service) ? 'service' : keys.isSubscriptionGroup(info.name) ? 'subscription' : 'other';
@@ -81,7 +82,7 @@ async function inspectGroup(connection: Redis, keys: ClamatorKeys, service: stri
  * subscription's) with its consumers, pending entries and lag, and the dead-letter count. `nowMs`
  * is Redis's clock (TIME), against which entry ages are measured. `null` when the stream is gone.
  */
-export async function inspectService(connection: Redis, keys: ClamatorKeys, service: string, nowMs: number): Promise<ServiceInspection | null> {
+export async function inspectService(connection: RedisConnection, keys: ClamatorKeys, service: string, nowMs: number): Promise<ServiceInspection | null> {
   const key = keys.commandStream(service);
   const deadLetterStream = keys.deadLetterStream(service);
   let groups: GroupInfoDetail[];
@@ -89,7 +90,7 @@ export async function inspectService(connection: Redis, keys: ClamatorKeys, serv
   let deadLetters: number;
   try {
     [groups, length, deadLetters] = await Promise.all([
-      connection.xinfo('GROUPS', key).then(parseGroupsDetail),
+      followingRedirects(() => connection.xinfo('GROUPS', key)).then(parseGroupsDetail),
       connection.xlen(key),
       connection.xlen(deadLetterStream),
     ]);

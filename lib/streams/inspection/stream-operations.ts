@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../connections/redis-connections.js';
 import type { ClamatorKeys } from '../../protocol/keys.js';
 import { SERVICE_NAME_PATTERN } from '../../protocol/names.js';
 import type { ConsumerInfo } from '../stream-replies.js';
@@ -25,7 +25,7 @@ export function isIdleConsumer(consumer: ConsumerInfo, idleMs: number): boolean 
  */
 export class StreamOperations {
   constructor(
-    private readonly connection: () => Redis,
+    private readonly connection: () => RedisConnection,
     private readonly keys: ClamatorKeys,
   ) {}
 

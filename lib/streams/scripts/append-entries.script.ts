@@ -1,5 +1,5 @@
 import { FIELD_ENVELOPE, FIELD_METADATA, FIELD_REPLY_TO, FIELD_TYPE, TYPE_RPC } from '../../protocol/constants.js';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../connections/redis-connections.js';
 import { RedisScript, type ScriptCall } from './redis-script.js';
 
 /** A request or notification waiting to be appended to its command stream. */
@@ -19,7 +19,7 @@ export interface OutgoingEntry {
  * field order, then `metadata` when there is some; resolves with the entry id. The script below
  * writes exactly the same entries.
  */
-export async function appendEntry(connection: Redis, streamKey: string, envelope: string, replyTo?: string, metadata?: string): Promise<string> {
+export async function appendEntry(connection: RedisConnection, streamKey: string, envelope: string, replyTo?: string, metadata?: string): Promise<string> {
   const fields = [FIELD_TYPE, TYPE_RPC, FIELD_ENVELOPE, envelope];
   if (replyTo !== undefined) fields.push(FIELD_REPLY_TO, replyTo);
   if (metadata !== undefined) fields.push(FIELD_METADATA, metadata);

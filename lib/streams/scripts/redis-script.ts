@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisConnection } from '../connections/redis-connections.js';
 
 /** Arguments of one script run: the keys it touches (declared, as ACLs and Redis require) and its other arguments. */
 export interface ScriptCall {
@@ -68,7 +69,7 @@ export class RedisScript {
   }
 
   /** Runs the script; falls back to `EVAL` when Redis does not know it (`NOSCRIPT` means it did not run). */
-  async run(connection: Redis, call: ScriptCall): Promise<unknown> {
+  async run(connection: RedisConnection, call: ScriptCall): Promise<unknown> {
     try {
       return await connection.evalsha(this.sha, call.keyCount, ...call.argv);
     } catch (error) {
@@ -78,12 +79,12 @@ export class RedisScript {
   }
 
   /** Runs the script by sending its body (`EVAL`), which also puts it back in Redis's cache. */
-  runBody(connection: Redis, call: ScriptCall): Promise<unknown> {
+  runBody(connection: RedisConnection, call: ScriptCall): Promise<unknown> {
     return connection.eval(this.source, call.keyCount, ...call.argv);
   }
 
   /** Puts the script in Redis's cache by running a call that writes nothing. */
-  load(connection: Redis): Promise<unknown> {
+  load(connection: RedisConnection): Promise<unknown> {
     return this.runBody(connection, this.idleCall);
   }
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisConnection } from '../connections/redis-connections.js';
 import { isScriptRefusedError, type RedisScript, type ScriptSupport } from './redis-script.js';
 
 /**
@@ -8,7 +8,7 @@ import { isScriptRefusedError, type RedisScript, type ScriptSupport } from './re
  * writer of the endpoint to plain commands at once.
  */
 export class ScriptLoader {
-  private attached: { connection: Redis; detach: () => void } | undefined;
+  private attached: { connection: RedisConnection; detach: () => void } | undefined;
 
   constructor(
     private readonly scripts: readonly RedisScript[],
@@ -16,15 +16,20 @@ export class ScriptLoader {
   ) {}
 
   /** Follows `connection` (unless it already does): loads now when it is ready, and on every later `ready`. */
-  follow(connection: Redis): void {
+  follow(connection: RedisConnection): void {
     if (this.attached?.connection === connection) return;
     this.stop();
-    const load = () => {
+    const loadOn = (node: RedisConnection) => {
       for (const script of this.scripts) {
-        script.load(connection).catch((error: unknown) => {
+        script.load(node).catch((error: unknown) => {
           if (isScriptRefusedError(error)) this.support.refuse(error as Error);
         });
       }
+    };
+    // A script call runs on the node of its keys' slot: on a cluster every master needs the scripts
+    // (a replica promoted later lacks them; its first call then sends the body, NOSCRIPT).
+    const load = () => {
+      for (const node of isCluster(connection) ? connection.nodes('master') : [connection]) loadOn(node);
     };
     connection.on('ready', load);
     this.attached = { connection, detach: () => connection.off('ready', load) };

@@ -25,6 +25,16 @@ function usageError(argv: string[], env: NodeJS.ProcessEnv = {}): string {
 }
 
 describe('parseCommandLine', () => {
+  it('reads --cluster as startup nodes, without reading $REDIS_URL, and refuses it beside --redis-url or malformed', () => {
+    expect(parse(['inspect', ...PREFIX, '--cluster', '10.0.0.1:7000,redis-2:7001'], { REDIS_URL: 'not a url' })).toMatchObject({
+      clusterNodes: [{ host: '10.0.0.1', port: 7000 }, { host: 'redis-2', port: 7001 }],
+    });
+    expect(usageError(['inspect', ...PREFIX, '--cluster', 'a:1', '--redis-url', 'redis://b:2'])).toBe('--cluster and --redis-url exclude each other (give one)');
+    for (const bad of ['a', 'a:', 'a:0', 'a:70000', 'a:1,,b:2']) {
+      expect(usageError(['inspect', ...PREFIX, '--cluster', bad])).toBe(`--cluster must be HOST:PORT[,HOST:PORT...], got "${bad}"`);
+    }
+  });
+
   it('reads a command with its defaults', () => {
     expect(parse(['inspect', ...PREFIX])).toEqual({
       command: 'inspect',
