@@ -40,28 +40,23 @@ function isOom(error: unknown): boolean {
 }
 
 /**
- * SETs 16 KiB strings under `prefix` until Redis refuses writes for lack of memory, and checks that
- * a small write is refused too (a refusal caused by the big value's own query buffer alone does not
- * count). Returns the keys written, for the test to DEL.
+ * Puts Redis over `maxmemory` for good: writes 2 MiB of strings under `prefix`, then lowers
+ * `maxmemory` to 256 KiB below what Redis then uses. Filling up to the limit instead leaves Redis
+ * at its edge, where a write is refused or not depending on passing buffers. Checks that a small
+ * write is refused, and returns the keys written: DEL them and Redis is well below the limit again.
  */
 async function fillMemory(probe: Redis, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   const chunk = 'x'.repeat(16 * 1024);
-  for (let i = 0; i < 2000; i += 1) {
-    const key = `${prefix}:filler:${i}`;
-    const refused = await probe.set(key, chunk).then(() => false, (error: unknown) => {
-      if (!isOom(error)) throw error;
-      return true;
-    });
-    if (!refused) {
-      keys.push(key);
-      continue;
-    }
-    const small = await probe.set(`${prefix}:filler:probe`, '1').then(() => false, (error: unknown) => isOom(error));
-    if (small) return keys;
-    keys.push(`${prefix}:filler:probe`);
+  for (let i = 0; i < 128; i += 1) {
+    keys.push(`${prefix}:filler:${i}`);
+    await probe.set(`${prefix}:filler:${i}`, chunk);
   }
-  throw new Error('Redis never refused a write: is maxmemory set?');
+  const used = Number(/used_memory:(\d+)/.exec(await probe.info('memory'))?.[1]);
+  await probe.config('SET', 'maxmemory', String(used - 256 * 1024));
+  const refused = await probe.set(`${prefix}:filler:probe`, '1').then(() => false, (error: unknown) => isOom(error));
+  if (!refused) throw new Error(`Redis still takes writes with maxmemory ${used - 256 * 1024} (used_memory ${used})`);
+  return keys;
 }
 
 describe('a reply that Redis refuses to write', () => {
