@@ -236,7 +236,8 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
    */
   private sendOnceConnected(call: OutgoingCall, notification: boolean, send: () => void): void {
     let waiting = true;
-    const fail = (reason: string, cause?: Error) => call.reject(new ClamatorTransportError(`Could not send ${describeCall(call, notification)}: nothing was sent${reason}`, { cause }));
+    const fail = (reason: string, cause?: Error) =>
+      call.reject(new ClamatorTransportError(`Could not send ${describeCall(call, notification)}: nothing was sent${reason}`, cause && { cause }));
     const timer = setTimeout(() => {
       waiting = false;
       fail(', Redis did not answer within its timeout.');
