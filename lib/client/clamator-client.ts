@@ -265,7 +265,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
   override send<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
     // Nest refuses a missing pattern or data with its own error.
     if (pattern === undefined || pattern === null || data === undefined || data === null) return super.send(pattern, data);
-    return new SentRequest<TResult>(this.packetOf(pattern, data), this.startObserved, this.pending, this.serializers);
+    return new SentRequest<TResult>(pattern, data, this.startObserved, this.pending, this.serializers);
   }
 
   /** Nest's `emit()` (hot: the notification goes whether or not anyone subscribes), without waiting for `connect()` either. */
@@ -288,9 +288,9 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
   }
 
   /** Starts the request of one subscription of `send()`; failures (a bad pattern too) go to its subscriber. */
-  private readonly startObserved = (packet: ReadPacket, call: ObservedCall): void => {
+  private readonly startObserved = (pattern: unknown, data: unknown, call: ObservedCall): void => {
     try {
-      const { service, method, params, metadata, timeoutMs } = packetTarget(this.routes, packet);
+      const { service, method, params, metadata, timeoutMs } = packetTarget(this.routes, this.packetOf(pattern, data));
       this.dispatch(service, method, params, timeoutMs, call, false, metadata);
     } catch (error) {
       call.reject(error as Error);

@@ -59,8 +59,11 @@ export interface ReplySerializers {
   error(error: unknown): unknown;
 }
 
-/** Starts the request of `packet` for one subscriber of `send()`'s Observable (a failure settles `call`). */
-export type StartObserved = (packet: { pattern: unknown; data: unknown }, call: ObservedCall) => void;
+/**
+ * Starts the request of `pattern` and `data` for one subscriber of `send()`'s Observable (a failure
+ * settles `call`). Called at each subscription, as Nest builds its packet (dispatch hook included) then.
+ */
+export type StartObserved = (pattern: unknown, data: unknown, call: ObservedCall) => void;
 
 /**
  * A request made for one subscriber of `send()`: settles the subscriber as Nest's `createObserver`
@@ -105,7 +108,8 @@ export class ObservedCall implements OutgoingCall {
  */
 export class SentRequest<T> extends Observable<T> {
   constructor(
-    private readonly packet: { pattern: unknown; data: unknown },
+    private readonly pattern: unknown,
+    private readonly data: unknown,
     private readonly start: StartObserved,
     private readonly pending: PendingCalls,
     private readonly serializers: ReplySerializers,
@@ -116,7 +120,7 @@ export class SentRequest<T> extends Observable<T> {
   /** rxjs calls this for every subscriber (the role of the function given to `new Observable`). */
   protected _subscribe(subscriber: Subscriber<T>): ObservedCall {
     const call = new ObservedCall(subscriber as Subscriber<unknown>, this.pending, this.serializers);
-    this.start(this.packet, call);
+    this.start(this.pattern, this.data, call);
     return call;
   }
 }

@@ -1,5 +1,5 @@
 import { Controller } from '@nestjs/common';
-import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { ClientProxy, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { ClamatorClient, ClamatorRpcError } from '../../lib/index.js';
 import { startMicroservice } from '../utils/nest-apps.js';
@@ -49,9 +49,9 @@ const waitFor = async (check: () => boolean, timeoutMs: number): Promise<void> =
 describe("send() and emit() Observables (Nest's way of calling)", () => {
   let close: () => Promise<void>;
   let client: ClamatorClient;
+  const keyPrefix = uniquePrefix('observables');
 
   beforeAll(async () => {
-    const keyPrefix = uniquePrefix('observables');
     const { app } = await startMicroservice([ObservedController], { keyPrefix, redisUrl: redisUrl() });
     client = new ClamatorClient({ keyPrefix, redisUrl: redisUrl() });
     close = async () => {
@@ -67,6 +67,24 @@ describe("send() and emit() Observables (Nest's way of calling)", () => {
     await expect(lastValueFrom(sum.pipe(toArray()))).resolves.toEqual([5]);
     await expect(lastValueFrom(sum.pipe(toArray()))).resolves.toEqual([5]);
     expect(client.pendingCount).toBe(0);
+  });
+
+  const nest12 = typeof (ClientProxy.prototype as unknown as { setOnDispatchHook?: unknown }).setOnDispatchHook === 'function';
+  (nest12 ? it : it.skip)("send() builds its packet at each subscription: Nest 12's dispatch hook runs once per request, not at send()", async () => {
+    const hooked = new ClamatorClient({ keyPrefix, redisUrl: redisUrl() });
+    let dispatched = 0;
+    (hooked as unknown as { setOnDispatchHook(hook: () => void): void }).setOnDispatchHook(() => {
+      dispatched += 1;
+    });
+    try {
+      const sum = hooked.send<number>('obs.add', { a: 1, b: 1 });
+      expect(dispatched).toBe(0);
+      await firstValueFrom(sum);
+      await firstValueFrom(sum);
+      expect(dispatched).toBe(2);
+    } finally {
+      await hooked.close();
+    }
   });
 
   it('send() emits null for a handler that returns nothing, as Nest transports do', async () => {
