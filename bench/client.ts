@@ -19,6 +19,12 @@ export interface ClientConfig {
   readonly redisUrl: string;
   readonly keyPrefix: string;
   readonly telemetry?: boolean;
+  /**
+   * How a clamator client calls: `send` (the default) is what Nest users write,
+   * `firstValueFrom(client.send(pattern, data))` and `client.emit(pattern, data)`; `call` uses the
+   * promise API, `client.call(service, method, params)` and `client.notify(...)`.
+   */
+  readonly api?: 'send' | 'call';
   /** A Redis Cluster's startup nodes (clamator only): `redisUrl` is not used then. */
   readonly clusterNodes?: Array<{ host: string; port: number }>;
   /** Services whose `add` the calls go to, round robin (clamator only), instead of `arith`. */
@@ -57,8 +63,14 @@ if (config.kind === 'clamator') {
   });
   await client.connect();
   const services = config.services ?? ['arith'];
-  add = (a, b) => client.call<number>(services[a % services.length], 'add', { a, b });
-  emit = () => lastValueFrom(client.emit('arith.added', { a: 1, b: 2 }), { defaultValue: undefined });
+  if (config.api === 'call' || config.services) {
+    add = (a, b) => client.call<number>(services[a % services.length], 'add', { a, b });
+    emit = () => client.notify('arith', 'added', { a: 1, b: 2 });
+  } else {
+    // Exactly what the Nest Redis client below runs.
+    add = (a, b) => firstValueFrom(client.send<number>('arith.add', { a, b }));
+    emit = () => lastValueFrom(client.emit('arith.added', { a: 1, b: 2 }), { defaultValue: undefined });
+  }
   close = () => client.close();
 } else if (config.kind === 'nest-redis') {
   const { hostname, port } = new URL(config.redisUrl);

@@ -1,9 +1,9 @@
 /** Command-line options of `npm run bench -- [options]`. */
 
 /** The scenarios the bench knows, in the order they run within a round. */
-export const SCENARIO_NAMES = ['clamator-c1', 'clamator-c16', 'nest-redis', 'raw', 'clamator-c1-notel'] as const;
+export const SCENARIO_NAMES = ['clamator-c1', 'clamator-c16', 'clamator-c1-call', 'clamator-c16-call', 'nest-redis', 'raw', 'clamator-c1-notel'] as const;
 /** What runs without --only: all but clamator-c1-notel (clamator-c1 with `telemetry: false`, to measure what telemetry costs). */
-export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['clamator-c1', 'clamator-c16', 'nest-redis', 'raw'];
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['clamator-c1', 'clamator-c16', 'clamator-c1-call', 'clamator-c16-call', 'nest-redis', 'raw'];
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** Parsed options. */

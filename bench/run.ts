@@ -37,11 +37,15 @@ interface Scenario {
   readonly emits: boolean;
   /** `telemetry` of a clamator server and client; undefined keeps the library default (on). */
   readonly telemetry?: boolean;
+  /** How a clamator client calls: Nest's `send()`/`emit()` (the default) or its own `call()`/`notify()`. */
+  readonly api?: ClientConfig['api'];
 }
 
 const SCENARIOS: readonly Scenario[] = [
   { name: 'clamator-c1', kind: 'clamator', concurrency: 1, emits: true },
   { name: 'clamator-c16', kind: 'clamator', concurrency: 16, emits: true },
+  { name: 'clamator-c1-call', kind: 'clamator', concurrency: 1, emits: true, api: 'call' },
+  { name: 'clamator-c16-call', kind: 'clamator', concurrency: 16, emits: true, api: 'call' },
   { name: 'nest-redis', kind: 'nest-redis', emits: true },
   { name: 'raw', kind: 'raw', emits: false },
   { name: 'clamator-c1-notel', kind: 'clamator', concurrency: 1, emits: true, telemetry: false },
@@ -219,6 +223,7 @@ async function main(options: BenchOptions): Promise<number> {
         redisUrl,
         keyPrefix: run.keyPrefix,
         telemetry: run.scenario.telemetry,
+        api: run.scenario.api,
       });
       children.push(client);
       runs[i] = { ...run, client };

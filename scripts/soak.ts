@@ -1,8 +1,9 @@
 /**
  * Soak run (not part of `npm test`): 100 000 calls through a ClamatorServer and a ClamatorClient in
  * this process, printing heap and RSS after a forced GC before, during and after, to spot leaks.
+ * `api` is `call` (`client.call`, the default) or `send` (`firstValueFrom(client.send(...))`, the Nest way).
  *
- *   node --expose-gc --import ./scripts/register-ts.mjs scripts/soak.ts [calls] [lanes]
+ *   node --expose-gc --import ./scripts/register-ts.mjs scripts/soak.ts [calls] [lanes] [api]
  *
  * Uses $REDIS_URL when set, else starts a throwaway redis-server of its own.
  */
@@ -13,6 +14,7 @@ import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Redis } from 'ioredis';
+import { firstValueFrom } from 'rxjs';
 import { ClamatorClient, ClamatorServer } from '../lib/index.js';
 import { freePort, spawnRedis } from '../test/utils/redis-process.mjs';
 
@@ -48,6 +50,8 @@ function report(label: string, memory: NodeJS.MemoryUsage): void {
 async function main(): Promise<void> {
   const total = Number(process.argv[2] ?? 100_000);
   const lanes = Number(process.argv[3] ?? 100);
+  const api = process.argv[4] ?? 'call';
+  if (api !== 'call' && api !== 'send') throw new Error(`api must be call or send, got ${api}`);
   if (!gc) process.stdout.write('warning: run node with --expose-gc for comparable numbers\n');
 
   let redisProcess: ChildProcess | undefined;
@@ -70,7 +74,11 @@ async function main(): Promise<void> {
     const lane = async (): Promise<void> => {
       while (next < end) {
         const n = next++;
-        const { sum } = await client.call<{ sum: number }>('soak', 'add', { a: n, b: 1 });
+        const params = { a: n, b: 1 };
+        const { sum } =
+          api === 'send'
+            ? await firstValueFrom(client.send<{ sum: number }>('soak.add', params))
+            : await client.call<{ sum: number }>('soak', 'add', params);
         if (sum !== n + 1) wrong += 1;
       }
     };
@@ -81,7 +89,7 @@ async function main(): Promise<void> {
   const before = collect();
   report('before', before);
   const started = Date.now();
-  const step = Math.max(1, Math.floor(total / 5));
+  const step = Math.max(1, Math.floor(total / 10));
   for (let done = 0; done < total; done += step) {
     await run(Math.min(step, total - done));
     report(`after ${Math.min(done + step, total)}`, collect());

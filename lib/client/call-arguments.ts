@@ -1,5 +1,8 @@
 import { type ClamatorRoute, describeRouteViolation, parseOutboundPattern } from '../protocol/names.js';
+import type { ReadPacket } from '@nestjs/microservices';
+import type { ClamatorMetadata } from '../protocol/metadata.js';
 import { MAX_TIMEOUT_MS } from './clamator-client.options.js';
+import { ClamatorRecord, mergeMetadata } from './clamator-record.builder.js';
 
 /** Checks a call's target before it goes on the wire, so mistakes fail at the caller, not as a remote error. */
 export function assertRoute(service: string, method: string): void {
@@ -39,4 +42,25 @@ export class RouteCache {
     }
     return route;
   }
+}
+
+/** Where a Nest packet goes and what it carries (see `packetTarget`). */
+export interface PacketTarget {
+  readonly service: string;
+  readonly method: string;
+  readonly params: unknown;
+  readonly metadata: ClamatorMetadata | undefined;
+  readonly timeoutMs: number | undefined;
+}
+
+/**
+ * The route, params, metadata and timeout of a packet of `send()`/`emit()`: the packet's metadata
+ * (Nest 12's dispatch hook) travels with it, and a `ClamatorRecord` as data brings its own params,
+ * metadata (over the hook's) and timeout. Throws for a pattern that names no route.
+ */
+export function packetTarget(routes: RouteCache, packet: ReadPacket & { metadata?: ClamatorMetadata }): PacketTarget {
+  const { service, method } = routes.resolve(packet.pattern);
+  if (!(packet.data instanceof ClamatorRecord)) return { service, method, params: packet.data, metadata: packet.metadata, timeoutMs: undefined };
+  const record = packet.data;
+  return { service, method, params: record.data, metadata: mergeMetadata(packet.metadata, record.metadata), timeoutMs: record.timeoutMs };
 }

@@ -1,3 +1,4 @@
+import type { ClamatorMetadata } from '../protocol/metadata.js';
 import { DEFAULTS } from '../protocol/constants.js';
 import {
   CONNECTION_OPTION_NAMES,
@@ -62,4 +63,23 @@ export function resolveClientOptions(options: ClamatorClientOptions): ResolvedCl
     connectTimeoutMs: rules.integer('connectTimeoutMs', options.connectTimeoutMs, DEFAULTS.connectTimeoutMs, 1, MAX_TIMEOUT_MS, 'milliseconds'),
     telemetry: rules.boolean('telemetry', options.telemetry, true),
   };
+}
+
+/** Per-call options of `ClamatorClient.call`. */
+export interface ClamatorCallOptions {
+  /** How long to wait for the reply, in milliseconds. Default: the client's `defaultTimeoutMs`. */
+  timeoutMs?: number;
+  /** Metadata for the handler (`ctx.getMetadata()`): string values, at most 8 KiB as JSON. Default: none. */
+  metadata?: ClamatorMetadata;
+}
+
+/** Per-notification options of `ClamatorClient.notify`. */
+export interface ClamatorNotifyOptions {
+  /**
+   * How long to wait for Redis to confirm that the notification is queued, in milliseconds (a
+   * frozen or paused Redis confirms nothing). Default: the client's `defaultTimeoutMs`.
+   */
+  timeoutMs?: number;
+  /** Metadata for the handler (`ctx.getMetadata()`): string values, at most 8 KiB as JSON. Default: none. */
+  metadata?: ClamatorMetadata;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { RedisConnection } from '../streams/connections/redis-connections.js';
-import { connectable, defer, Observable, Subject } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { encodeNotification, encodeRequest } from '../protocol/envelopes.js';
 import { ClamatorTimeoutError, ClamatorTransportError } from '../protocol/errors.js';
 import { type ClamatorMetadata, encodeMetadata } from '../protocol/metadata.js';
@@ -13,31 +13,20 @@ import { ClamatorStreamsService } from '../streams/clamator-streams.service.js';
 import { settlesWithin } from '../streams/connections/bounded-wait.js';
 import type { ClamatorConnectionEvents, ClamatorStatus } from '../streams/connections/connection-status.js';
 import { RpcTelemetry } from '../telemetry/rpc-telemetry.js';
-import { assertParams, assertRoute, assertTimeout, RouteCache } from './call-arguments.js';
-import { type ClamatorClientOptions, type ResolvedClientOptions, resolveClientOptions } from './clamator-client.options.js';
-import { ClamatorRecord, mergeMetadata } from './clamator-record.builder.js';
+import { assertParams, assertRoute, assertTimeout, packetTarget, RouteCache } from './call-arguments.js';
+import {
+  type ClamatorCallOptions,
+  type ClamatorClientOptions,
+  type ClamatorNotifyOptions,
+  type ResolvedClientOptions,
+  resolveClientOptions,
+} from './clamator-client.options.js';
+import { describeCall, EmittedNotification, type ObservedCall, type OutgoingCall, PromisedCall, type ReplySerializers, SentRequest } from './outgoing-calls.js';
 import { PendingCalls } from './pending-calls.js';
 import { ReplyReader } from './reply-reader.js';
-import { encodeTracedMetadata, failureOf, outcomeOf } from './traced-call.js';
+import { encodeTracedMetadata } from './traced-call.js';
 
-/** Per-call options of `ClamatorClient.call`. */
-export interface ClamatorCallOptions {
-  /** How long to wait for the reply, in milliseconds. Default: the client's `defaultTimeoutMs`. */
-  timeoutMs?: number;
-  /** Metadata for the handler (`ctx.getMetadata()`): string values, at most 8 KiB as JSON. Default: none. */
-  metadata?: ClamatorMetadata;
-}
-
-/** Per-notification options of `ClamatorClient.notify`. */
-export interface ClamatorNotifyOptions {
-  /**
-   * How long to wait for Redis to confirm that the notification is queued, in milliseconds (a
-   * frozen or paused Redis confirms nothing). Default: the client's `defaultTimeoutMs`.
-   */
-  timeoutMs?: number;
-  /** Metadata for the handler (`ctx.getMetadata()`): string values, at most 8 KiB as JSON. Default: none. */
-  metadata?: ClamatorMetadata;
-}
+export type { ClamatorCallOptions, ClamatorNotifyOptions } from './clamator-client.options.js';
 
 /** Events of the command connection that `ClamatorClient.on()` can listen to. */
 export type ClamatorClientEvents = ClamatorConnectionEvents;
@@ -149,7 +138,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
    */
   call<TResult = unknown>(service: string, method: string, params?: object, options?: ClamatorCallOptions): Promise<TResult> {
     return new Promise<TResult>((resolve, reject) => {
-      this.dispatch(service, method, params, options?.timeoutMs, resolve as (value: unknown) => void, reject, false, options?.metadata);
+      this.dispatch(service, method, params, options?.timeoutMs, new PromisedCall(resolve as (value: unknown) => void, reject), false, options?.metadata);
     });
   }
 
@@ -160,7 +149,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
    */
   notify(service: string, method: string, params?: object, options?: ClamatorNotifyOptions): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.dispatch(service, method, params, options?.timeoutMs, resolve as (value: unknown) => void, reject, true, options?.metadata);
+      this.dispatch(service, method, params, options?.timeoutMs, new PromisedCall(resolve as (value: unknown) => void, reject), true, options?.metadata);
     });
   }
 
@@ -182,17 +171,16 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     return status === 'ready' ? undefined : `the Redis connection is ${status}`;
   }
 
-  /** Starts a call (or a notification), and returns the id an unsubscribe releases it by. */
+  /** Starts a call (or a notification): checks its arguments, then sends it, once connected. */
   private dispatch(
     service: string,
     method: string,
     params: unknown,
     timeoutMs: number | undefined,
-    resolve: (value: unknown) => void,
-    reject: (error: Error) => void,
-    notification = false,
-    metadata?: ClamatorMetadata,
-  ): string | undefined {
+    call: OutgoingCall,
+    notification: boolean,
+    metadata: ClamatorMetadata | undefined,
+  ): void {
     let metadataJson: string | undefined;
     try {
       assertRoute(service, method);
@@ -200,63 +188,60 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
       if (timeoutMs !== undefined) assertTimeout(timeoutMs);
       if (metadata !== undefined) metadataJson = encodeMetadata(metadata, `${service}.${method}`);
     } catch (error) {
-      reject(error as Error);
-      return undefined;
+      return call.reject(error as Error);
     }
     const timeout = timeoutMs ?? this.options.defaultTimeoutMs;
-    const deadline = Date.now() + timeout;
-    const qualified = `${service}.${method}`;
-    const what = notification ? `notification ${qualified}` : qualified;
-    const id = notification ? `notification:${++this.notificationCount}` : randomUUID();
-    const send = () => {
-      let sentMetadata = metadataJson;
-      const rpc = this.telemetry?.clientRpc(service, method, notification ? undefined : id, metadata);
-      if (rpc) {
-        if (rpc.metadata !== metadata) sentMetadata = encodeTracedMetadata(rpc.metadata);
-        const settle = resolve;
-        const fail = reject;
-        resolve = (value) => {
-          rpc.end('ok');
-          settle(value);
-        };
-        reject = (error) => {
-          rpc.end(outcomeOf(error), failureOf(error));
-          fail(error);
-        };
-      }
-      const refusal = this.unsendable();
-      if (refusal) return reject(new ClamatorTransportError(`Could not send ${what}: nothing was sent, ${refusal}.`));
-      const waiting = { id, method: qualified, timeoutMs: timeout, deadline, resolve, reject };
-      if (notification) {
-        this.unconfirmed.add(waiting);
-        this.streams.sendNotification(service, encodeNotification(service, method, params), (error) => {
-          const queued = this.unconfirmed.take(id);
-          if (!queued) return;
-          if (error) queued.reject(new ClamatorTransportError(`Could not queue notification ${qualified}: ${error.message}`, { cause: error }));
-          else queued.resolve(undefined);
-        }, sentMetadata);
-      } else {
-        this.pending.add(waiting);
-        this.streams.sendRequest(service, encodeRequest(service, method, params, id), this.replyStream, (error) => {
-          if (error) this.pending.take(id)?.reject(new ClamatorTransportError(`Could not send ${qualified}: ${error.message}`, { cause: error }));
-        }, sentMetadata);
-      }
-    };
-    if (this.connected) send();
-    else this.sendOnceConnected(what, deadline, send, reject);
-    return id;
+    call.id = notification ? `notification:${++this.notificationCount}` : randomUUID();
+    call.method = `${service}.${method}`;
+    call.timeoutMs = timeout;
+    call.deadline = Date.now() + timeout;
+    if (this.connected) return this.sendNow(service, method, params, call, notification, metadata, metadataJson);
+    this.sendOnceConnected(call, notification, () => this.sendNow(service, method, params, call, notification, metadata, metadataJson));
+  }
+
+  private sendNow(
+    service: string,
+    method: string,
+    params: unknown,
+    call: OutgoingCall,
+    notification: boolean,
+    metadata: ClamatorMetadata | undefined,
+    metadataJson: string | undefined,
+  ): void {
+    const rpc = this.telemetry?.clientRpc(service, method, notification ? undefined : call.id, metadata);
+    if (rpc) {
+      call.rpc = rpc;
+      if (rpc.metadata !== metadata) metadataJson = encodeTracedMetadata(rpc.metadata);
+    }
+    const refusal = this.unsendable();
+    if (refusal) return call.reject(new ClamatorTransportError(`Could not send ${describeCall(call, notification)}: nothing was sent, ${refusal}.`));
+    if (notification) {
+      this.unconfirmed.add(call);
+      this.streams.sendNotification(service, encodeNotification(service, method, params), (error) => {
+        if (!this.unconfirmed.take(call.id)) return;
+        if (error) call.reject(new ClamatorTransportError(`Could not queue notification ${call.method}: ${error.message}`, { cause: error }));
+        else call.resolve(undefined);
+      }, metadataJson);
+    } else {
+      this.pending.add(call);
+      this.streams.sendRequest(service, encodeRequest(service, method, params, call.id), this.replyStream, (error) => {
+        if (error) this.pending.take(call.id)?.reject(new ClamatorTransportError(`Could not send ${call.method}: ${error.message}`, { cause: error }));
+      }, metadataJson);
+    }
   }
 
   /**
    * Sends once `connect()` succeeds; fails, saying that nothing was sent, when it does not, or when
    * the call's own deadline comes first.
    */
-  private sendOnceConnected(what: string, deadline: number, send: () => void, reject: (error: Error) => void): void {
+  private sendOnceConnected(call: OutgoingCall, notification: boolean, send: () => void): void {
     let waiting = true;
+    const fail = (reason: string, cause?: Error) =>
+      call.reject(new ClamatorTransportError(`Could not send ${describeCall(call, notification)}: nothing was sent${reason}`, cause && { cause }));
     const timer = setTimeout(() => {
       waiting = false;
-      reject(new ClamatorTransportError(`Could not send ${what}: nothing was sent, Redis did not answer within its timeout.`));
-    }, deadline - Date.now());
+      fail(', Redis did not answer within its timeout.');
+    }, call.deadline - Date.now());
     timer.unref();
     this.connect().then(
       () => {
@@ -267,7 +252,7 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
       (error: Error) => {
         if (!waiting) return;
         clearTimeout(timer);
-        reject(new ClamatorTransportError(`Could not send ${what}: nothing was sent. ${error.message}`, { cause: error }));
+        fail(`. ${error.message}`, error);
       },
     );
   }
@@ -280,18 +265,20 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
   override send<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
     // Nest refuses a missing pattern or data with its own error.
     if (pattern === undefined || pattern === null || data === undefined || data === null) return super.send(pattern, data);
-    return new Observable<TResult>((observer) => this.publish(this.packetOf(pattern, data), this.createObserver(observer)));
+    return new SentRequest<TResult>(pattern, data, this.startObserved, this.pending, this.serializers);
   }
 
   /** Nest's `emit()` (hot: the notification goes whether or not anyone subscribes), without waiting for `connect()` either. */
   override emit<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
     if (pattern === undefined || pattern === null || data === undefined || data === null) return super.emit(pattern, data);
-    const emitted = connectable(defer(() => this.dispatchEvent<TResult>(this.packetOf(pattern, data))), {
-      connector: () => new Subject<TResult>(),
-      resetOnDisconnect: false,
-    });
-    emitted.connect();
-    return emitted;
+    const notification = new EmittedNotification<TResult>(this.serializers.error);
+    try {
+      const { service, method, params, metadata } = packetTarget(this.routes, this.packetOf(pattern, data));
+      this.dispatch(service, method, params, undefined, notification, true, metadata);
+    } catch (error) {
+      notification.reject(error as Error);
+    }
+    return notification;
   }
 
   /** The packet Nest's `send()`/`emit()` would hand over: through Nest 12's dispatch hook (`createPacket`) where there is one. */
@@ -300,40 +287,46 @@ export class ClamatorClient extends ClientProxy<ClamatorClientEvents> {
     return createPacket ? createPacket.call(this, pattern, data) : { pattern, data };
   }
 
+  /** Starts the request of one subscription of `send()`; failures (a bad pattern too) go to its subscriber. */
+  private readonly startObserved = (pattern: unknown, data: unknown, call: ObservedCall): void => {
+    try {
+      const { service, method, params, metadata, timeoutMs } = packetTarget(this.routes, this.packetOf(pattern, data));
+      this.dispatch(service, method, params, timeoutMs, call, false, metadata);
+    } catch (error) {
+      call.reject(error as Error);
+    }
+  };
+
+  /** Nest's hooks for what subscribers see (`serializeResponse`, `serializeError`; subclasses may override them). */
+  private readonly serializers: ReplySerializers = {
+    response: (response) => this.serializeResponse(response),
+    error: (error) => this.serializeError(error),
+  };
+
   /**
-   * Nest's request path (`send()`): answers through `callback` with the same error objects `call()`
-   * rejects with. The packet's metadata (Nest 12's dispatch hook) travels with the request, and a
-   * `ClamatorRecord` as data brings its own params, metadata (over the hook's) and timeout.
+   * Nest's request path, for code that calls it directly (`send()` does not): answers through
+   * `callback` with the same error objects `call()` rejects with.
    */
   protected publish(packet: ReadPacket & { metadata?: ClamatorMetadata }, callback: (packet: WritePacket) => void): () => void {
-    let id: string | undefined;
+    const call = new PromisedCall(
+      (response) => callback({ response: response ?? null, isDisposed: true }),
+      (err) => callback({ err }),
+    );
     try {
-      const { service, method } = this.routes.resolve(packet.pattern);
-      const record = packet.data instanceof ClamatorRecord ? packet.data : undefined;
-      id = this.dispatch(
-        service,
-        method,
-        record ? record.data : packet.data,
-        record?.timeoutMs,
-        (response) => callback({ response: response ?? null, isDisposed: true }),
-        (err) => callback({ err }),
-        false,
-        record ? mergeMetadata(packet.metadata, record.metadata) : packet.metadata,
-      );
+      const { service, method, params, metadata, timeoutMs } = packetTarget(this.routes, packet);
+      this.dispatch(service, method, params, timeoutMs, call, false, metadata);
     } catch (err) {
       callback({ err });
     }
     return () => {
-      if (id !== undefined) this.pending.take(id);
+      if (call.queue !== undefined) this.pending.take(call.id);
     };
   }
 
-  /** Nest's event path (`emit()`), with metadata as for `send()` (a record's timeout is not used). */
+  /** Nest's event path, for code that calls it directly (`emit()` does not); metadata as for `send()`, a record's timeout not used. */
   protected async dispatchEvent<T = unknown>(packet: ReadPacket & { metadata?: ClamatorMetadata }): Promise<T> {
-    const { service, method } = this.routes.resolve(packet.pattern);
-    const record = packet.data instanceof ClamatorRecord ? packet.data : undefined;
-    const metadata = record ? mergeMetadata(packet.metadata, record.metadata) : packet.metadata;
-    await this.notify(service, method, (record ? record.data : packet.data) as object, metadata === undefined ? undefined : { metadata });
+    const { service, method, params, metadata } = packetTarget(this.routes, packet);
+    await this.notify(service, method, params as object, metadata === undefined ? undefined : { metadata });
     return undefined as T;
   }
 

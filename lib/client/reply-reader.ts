@@ -55,6 +55,9 @@ export class ReplyReader {
           lastId = entry.id;
           this.settle(fieldValue(entry.fields, FIELD_ENVELOPE), entry.id);
         }
+        // The callers just settled start their next calls in this turn: their requests leave first,
+        // and the next read after them, in the next turn (a write less before each request).
+        if (entries.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
         readSinceTrim += entries.length;
         if (readSinceTrim >= REPLY_TRIM_EVERY) {
           readSinceTrim = 0;

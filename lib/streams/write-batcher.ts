@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
-import type { RedisConnection } from './connections/redis-connections.js';
+import { isCluster, type RedisConnection } from './connections/redis-connections.js';
 import { FIELD_ENVELOPE, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
 import { chunked, isNoScriptError, isScriptRefusedError, MAX_SCRIPT_BATCH, type ScriptSupport } from './scripts/redis-script.js';
 import {
@@ -97,12 +97,27 @@ export class WriteBatcher {
   }
 
   /**
-   * Sends the queued writes on `connection` followed by the command `read` adds, in one pipeline,
-   * and resolves with that command's result (rejects with its error).
+   * Sends the queued writes on `connection` followed by the command `read` issues, in one socket
+   * write, and resolves with that command's result (rejects with its error). On a single Redis
+   * that is ready the commands go straight to the connection with its socket corked (no pipeline
+   * object for each read); otherwise (a cluster, a connection not ready) as one pipeline.
    */
-  async sendBefore(connection: RedisConnection, read: (pipeline: ChainableCommander) => void): Promise<unknown> {
+  async sendBefore(connection: RedisConnection, read: (commands: ChainableCommander) => unknown): Promise<unknown> {
     const batch = this.batch;
     this.batch = [];
+    const socket = corkableSocket(connection);
+    if (socket !== undefined) {
+      // ioredis writes a command to the socket as it is issued when ready: corked, they leave together.
+      let reply: unknown;
+      socket.cork();
+      try {
+        this.addWrites(connection as unknown as ChainableCommander, batch);
+        reply = read(connection as unknown as ChainableCommander);
+      } finally {
+        socket.uncork();
+      }
+      return reply;
+    }
     const pipeline = connection.pipeline();
     this.addWrites(pipeline, batch);
     read(pipeline);
@@ -275,6 +290,15 @@ export class WriteBatcher {
     );
     this.unstoredListener(writes, reason);
   }
+}
+
+/** The socket of a single Redis connection that is ready (commands are written as issued), else undefined. */
+function corkableSocket(connection: RedisConnection): { cork(): void; uncork(): void } | undefined {
+  if (isCluster(connection) || connection.status !== 'ready') return undefined;
+  const socket = (connection as { stream?: { cork?: unknown; uncork?: unknown } }).stream;
+  return socket !== undefined && typeof socket.cork === 'function' && typeof socket.uncork === 'function'
+    ? (socket as { cork(): void; uncork(): void })
+    : undefined;
 }
 
 /** The keys one write touches: its command stream, and its reply stream when it has one. */

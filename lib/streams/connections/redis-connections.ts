@@ -25,6 +25,13 @@ export interface ConnectionSource {
  * grace timer (2 s) would otherwise outlive a close whose socket was already gone, and keep the
  * process alive that long.
  */
+/**
+ * Commands the command connection sends without ioredis's auto-pipelining: the requests and
+ * replies, which the append and write batchers already gather into one command per tick (per slot);
+ * auto-pipelining them only adds an ioredis Pipeline object for each, on the hot path.
+ */
+const UNPIPELINED_COMMANDS = ['xadd', 'evalsha', 'eval'];
+
 const OWNED_DEFAULTS: RedisOptions = {
   maxRetriesPerRequest: null,
   retryStrategy: (attempt: number) => backoffDelayMs(attempt),
@@ -141,13 +148,20 @@ export class RedisConnections {
       return new Cluster(cluster.nodes, {
         ...CLUSTER_DEFAULTS,
         enableAutoPipelining: autoPipelining,
+        autoPipeliningIgnoredCommands: UNPIPELINED_COMMANDS,
         ...options,
         // A blocking read must never be auto-pipelined behind other commands, whatever the options say.
         ...(autoPipelining ? {} : { enableAutoPipelining: false }),
         redisOptions: { ...OWNED_DEFAULTS, connectionName, ...options.redisOptions },
       });
     }
-    const overrides: RedisOptions = { ...OWNED_DEFAULTS, enableAutoPipelining: autoPipelining, connectionName, ...this.source.redisOptions };
+    const overrides: RedisOptions = {
+      ...OWNED_DEFAULTS,
+      enableAutoPipelining: autoPipelining,
+      autoPipeliningIgnoredCommands: UNPIPELINED_COMMANDS,
+      connectionName,
+      ...this.source.redisOptions,
+    };
     // A blocking read must never be auto-pipelined behind other commands, whatever redisOptions say.
     if (!autoPipelining) overrides.enableAutoPipelining = false;
     return new Redis(this.source.redisUrl, overrides);
