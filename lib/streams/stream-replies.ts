@@ -161,8 +161,8 @@ export function infoRecord(raw: unknown): Map<string, unknown> {
   return new Map();
 }
 
-/** A count that may be missing (older Redis) or nil (Redis cannot tell): `null` then, never 0. */
-function optionalCount(raw: unknown): number | null {
+/** A count that may be missing (older Redis) or nil (Redis cannot tell): `null` then, never 0. Inspection reads its counts the same way. */
+export function optionalCount(raw: unknown): number | null {
   if (raw === null || raw === undefined) return null;
   const count = Number(toText(raw));
   return Number.isFinite(count) ? count : null;

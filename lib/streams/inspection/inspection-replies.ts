@@ -3,7 +3,7 @@
  * replies), next to the transport's own in `stream-replies.ts` and built on its record reader, so
  * that RESP2 and RESP3 shapes are handled in one way.
  */
-import { infoRecord, toText } from '../stream-replies.js';
+import { infoRecord, optionalCount, toText } from '../stream-replies.js';
 
 /** Everything XINFO GROUPS says of one consumer group that an operator wants to see. */
 export interface GroupInfoDetail {
@@ -17,12 +17,6 @@ export interface GroupInfoDetail {
   readonly lag: number | null;
 }
 
-function optionalNumber(value: unknown): number | null {
-  if (value === null || value === undefined) return null;
-  const number = Number(toText(value));
-  return Number.isFinite(number) ? number : null;
-}
-
 /** Parses XINFO GROUPS with `lag` and `entries-read` (absent before Redis 7.0, nil when Redis cannot tell). */
 export function parseGroupsDetail(raw: unknown): GroupInfoDetail[] {
   if (!Array.isArray(raw)) return [];
@@ -31,8 +25,8 @@ export function parseGroupsDetail(raw: unknown): GroupInfoDetail[] {
     consumers: Number(record.get('consumers') ?? 0),
     pending: Number(record.get('pending') ?? 0),
     lastDeliveredId: toText(record.get('last-delivered-id') ?? '0-0'),
-    entriesRead: optionalNumber(record.get('entries-read')),
-    lag: optionalNumber(record.get('lag')),
+    entriesRead: optionalCount(record.get('entries-read')),
+    lag: optionalCount(record.get('lag')),
   }));
 }
 
