@@ -51,13 +51,20 @@ export class ReplyReader {
         const entries = await this.streams.readReplies(connection, replyStream, lastId, readCount, blockMs);
         if (failures > 0) this.report('connected');
         failures = 0;
-        for (const entry of entries) {
-          lastId = entry.id;
-          this.settle(fieldValue(entry.fields, FIELD_ENVELOPE), entry.id);
+        if (entries.length > 0) {
+          // The callers settled here send their next requests in this turn: held, they leave with the
+          // next read, in one write, once the turn is over.
+          this.streams.holdAppends();
+          try {
+            for (const entry of entries) {
+              lastId = entry.id;
+              this.settle(fieldValue(entry.fields, FIELD_ENVELOPE), entry.id);
+            }
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          } finally {
+            this.streams.releaseAppends();
+          }
         }
-        // The callers just settled start their next calls in this turn: their requests leave first,
-        // and the next read after them, in the next turn (a write less before each request).
-        if (entries.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
         readSinceTrim += entries.length;
         if (readSinceTrim >= REPLY_TRIM_EVERY) {
           readSinceTrim = 0;

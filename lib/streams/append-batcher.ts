@@ -1,6 +1,7 @@
 import type { KeySlots } from './cluster/key-slot.js';
 import { retryingFailover } from './cluster/redirects.js';
 import type { RedisConnection } from './connections/redis-connections.js';
+import { corkableSocket } from './connections/corkable-socket.js';
 import { APPEND_ENTRIES_SCRIPT, appendEntriesCall, appendEntry, type OutgoingEntry } from './scripts/append-entries.script.js';
 import { chunked, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures, type ScriptSupport } from './scripts/redis-script.js';
 
@@ -9,6 +10,11 @@ import { chunked, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures, t
  * resumes many callers at once, and each sends its next call) and appends them with one script
  * call instead of one XADD each. A lone entry goes out as a plain XADD, which costs Redis less
  * than a script. Where Redis refuses scripts (ACL, scripting disabled) it falls back to XADDs for good.
+ *
+ * A reply reader that has just resumed callers holds the batch (`hold`) and takes it along with its
+ * next XREAD (`sendBefore`): requests and read then leave in one write on the reader's connection,
+ * a write and a wake-up of Redis less per round of calls. Redis answers the appends before it
+ * blocks on the read, so they settle as promptly as on the command connection.
  */
 export class AppendBatcher {
   private batch: OutgoingEntry[] = [];
@@ -16,6 +22,7 @@ export class AppendBatcher {
   /** Entries sent and not yet answered, by the command that carries them; `drain()` waits for none to be left. */
   private readonly unanswered = new Set<OutgoingEntry | OutgoingEntry[]>();
   private drainWaiters: Array<() => void> = [];
+  private holds = 0;
 
   constructor(
     private readonly connection: () => RedisConnection,
@@ -27,14 +34,56 @@ export class AppendBatcher {
   /** Queues an entry; its `settle` is called once Redis accepted or refused it (or `abandon` gave up on it). */
   append(entry: OutgoingEntry): void {
     this.batch.push(entry);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    process.nextTick(() => this.flush());
+    this.schedule();
+  }
+
+  /** Entries queued and not yet sent. */
+  get queued(): number {
+    return this.batch.length;
+  }
+
+  /** A reply reader is resuming callers: their entries wait for its `sendBefore` (or its `release`). */
+  hold(): void {
+    this.holds += 1;
+  }
+
+  /** The reader is done; whatever its read does not take along is sent on the next tick. */
+  release(): void {
+    this.holds -= 1;
+    this.schedule();
+  }
+
+  /** True when queued entries may travel ahead of a read on `connection`: a single Redis that is ready. */
+  canSendOn(connection: RedisConnection): boolean {
+    return this.slots === undefined && corkableSocket(connection) !== undefined;
+  }
+
+  /** Sends what is queued now, on the command connection, whatever holds there are. */
+  flushNow(): void {
+    this.flush(true);
+  }
+
+  /**
+   * Sends the queued entries on `connection` (see `canSendOn`) followed by the command `read`
+   * issues, in one socket write, and returns that command's reply. A script missing from Redis's
+   * cache is sent again on the command connection, never behind the read.
+   */
+  sendBefore<T>(connection: RedisConnection, read: () => Promise<T>): Promise<T> {
+    const batch = this.batch;
+    this.batch = [];
+    const socket = corkableSocket(connection);
+    socket?.cork();
+    try {
+      if (batch.length > 0) this.appendAll(batch, connection);
+      return read();
+    } finally {
+      socket?.uncork();
+    }
   }
 
   /** Resolves when everything queued so far has been sent and answered. */
   drain(): Promise<void> {
-    if (this.batch.length > 0) this.flush();
+    if (this.batch.length > 0) this.flush(true);
     if (this.unanswered.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
@@ -53,8 +102,15 @@ export class AppendBatcher {
     this.wakeDrainWaiters();
   }
 
-  private flush(): void {
+  private schedule(): void {
+    if (this.scheduled || this.holds > 0 || this.batch.length === 0) return;
+    this.scheduled = true;
+    process.nextTick(() => this.flush(false));
+  }
+
+  private flush(force: boolean): void {
     this.scheduled = false;
+    if (this.holds > 0 && !force) return;
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
@@ -66,18 +122,18 @@ export class AppendBatcher {
     for (const entries of this.slots.group(batch, (entry) => entry.streamKey).values()) this.appendAll(entries);
   }
 
-  /** Appends entries whose keys share a slot: one script call per chunk, or XADDs. */
-  private appendAll(batch: OutgoingEntry[]): void {
+  /** Appends entries whose keys share a slot, on `connection`: one script call per chunk, or XADDs. */
+  private appendAll(batch: OutgoingEntry[], connection = this.connection()): void {
     if (batch.length === 1 || !this.scripts.enabled) {
-      for (const entry of batch) this.appendOne(entry);
+      for (const entry of batch) this.appendOne(entry, connection);
       return;
     }
-    for (const chunk of chunked(batch, MAX_SCRIPT_BATCH)) this.appendScripted(chunk);
+    for (const chunk of chunked(batch, MAX_SCRIPT_BATCH)) this.appendScripted(chunk, connection);
   }
 
-  private appendScripted(batch: OutgoingEntry[]): void {
+  private appendScripted(batch: OutgoingEntry[], connection: RedisConnection): void {
     this.unanswered.add(batch);
-    this.send(() => APPEND_ENTRIES_SCRIPT.run(this.connection(), appendEntriesCall(batch))).then(
+    this.send(() => APPEND_ENTRIES_SCRIPT.run(connection, appendEntriesCall(batch), this.connection())).then(
       (reply) => {
         if (this.answered(batch)) settleBatch(batch, reply);
       },
@@ -96,9 +152,9 @@ export class AppendBatcher {
     );
   }
 
-  private appendOne(entry: OutgoingEntry): void {
+  private appendOne(entry: OutgoingEntry, connection = this.connection()): void {
     this.unanswered.add(entry);
-    this.send(() => appendEntry(this.connection(), entry.streamKey, entry.envelope, entry.replyTo, entry.metadata)).then(
+    this.send(() => appendEntry(connection, entry.streamKey, entry.envelope, entry.replyTo, entry.metadata)).then(
       () => {
         if (this.answered(entry)) entry.settle();
       },

@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
-import { isCluster, type RedisConnection } from './connections/redis-connections.js';
+import type { RedisConnection } from './connections/redis-connections.js';
+import { corkableSocket } from './connections/corkable-socket.js';
 import { FIELD_ENVELOPE, FIELD_TYPE, TYPE_RPC } from '../protocol/constants.js';
 import { chunked, isNoScriptError, isScriptRefusedError, MAX_SCRIPT_BATCH, type ScriptSupport } from './scripts/redis-script.js';
 import {
@@ -290,15 +291,6 @@ export class WriteBatcher {
     );
     this.unstoredListener(writes, reason);
   }
-}
-
-/** The socket of a single Redis connection that is ready (commands are written as issued), else undefined. */
-function corkableSocket(connection: RedisConnection): { cork(): void; uncork(): void } | undefined {
-  if (isCluster(connection) || connection.status !== 'ready') return undefined;
-  const socket = (connection as { stream?: { cork?: unknown; uncork?: unknown } }).stream;
-  return socket !== undefined && typeof socket.cork === 'function' && typeof socket.uncork === 'function'
-    ? (socket as { cork(): void; uncork(): void })
-    : undefined;
 }
 
 /** The keys one write touches: its command stream, and its reply stream when it has one. */

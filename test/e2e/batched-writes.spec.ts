@@ -249,6 +249,54 @@ describe('batched writes', () => {
     errors.mockRestore();
   });
 
+  it('sends the next requests of callers its replies resumed with the next read: one call after another costs Redis two socket reads each', async () => {
+    const caller = client as ClamatorClient;
+    await caller.call('batch', 'add', { a: 0, b: 0 });
+    await admin.config('RESETSTAT');
+    const calls = 200;
+    for (let i = 0; i < calls; i += 1) expect(await caller.call<number>('batch', 'add', { a: i, b: 1 })).toBe(i + 1);
+    const reads = Number(/total_reads_processed:(\d+)/.exec(await admin.info('stats'))?.[1]);
+    // Per call one write of the client (the request with its next XREAD) and one of the server (reply
+    // and acknowledgement with its next XREADGROUP); a request sent on its own would make it three.
+    expect(reads / calls).toBeLessThan(2.5);
+    await waitAllAcknowledged(admin, commandStream, 'batch');
+  });
+
+  it('runs requests held for a read again on the command connection, not behind the blocked read, after Redis lost its script cache', async () => {
+    const streams = new ClamatorStreamsService({ keyPrefix, redisUrl: redis.url });
+    const reading = new Redis(redis.url);
+    const stream = `${keyPrefix}:cmds:held`;
+    const replyStream = `${keyPrefix}:replies:held`;
+    const notify = (n: number) =>
+      new Promise<void>((resolve, reject) =>
+        streams.sendNotification('held', JSON.stringify({ jsonrpc: '2.0', method: 'held.n', params: { n } }), (error) => (error ? reject(error) : resolve())),
+      );
+    try {
+      await notify(0);
+      await reading.ping();
+      await admin.script('FLUSH');
+      await admin.config('RESETSTAT');
+      streams.holdAppends();
+      const written = Promise.all([1, 2, 3].map(notify));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      // Held: nothing left on the next tick.
+      expect(await admin.xlen(stream)).toBe(1);
+      streams.releaseAppends();
+      const read = streams.readReplies(reading, replyStream, '$', 10, 20_000);
+      const outcome = await Promise.race([written.then(() => 'written'), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5_000))]);
+      expect(outcome).toBe('written');
+      expect(await admin.xlen(stream)).toBe(4);
+      // The script went with the read (EVALSHA, refused: NOSCRIPT) and ran from its body elsewhere (EVAL).
+      expect(await commandCalls(admin, 'evalsha')).toBe(1);
+      expect(await commandCalls(admin, 'eval')).toBe(1);
+      await admin.xadd(replyStream, '*', 'type', 'rpc', 'envelope', JSON.stringify({ jsonrpc: '2.0', id: 'x', result: 1 }));
+      await expect(read).resolves.toHaveLength(1);
+    } finally {
+      reading.disconnect();
+      await streams.close();
+    }
+  });
+
   it('splits a huge batch into script calls of at most 512 entries, losing none', async () => {
     const caller = client as ClamatorClient;
     await admin.config('RESETSTAT');

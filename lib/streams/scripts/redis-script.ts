@@ -68,13 +68,16 @@ export class RedisScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  /** Runs the script; falls back to `EVAL` when Redis does not know it (`NOSCRIPT` means it did not run). */
-  async run(connection: RedisConnection, call: ScriptCall): Promise<unknown> {
+  /**
+   * Runs the script; falls back to `EVAL` when Redis does not know it (`NOSCRIPT` means it did not
+   * run), on `retryOn` (default: the same connection; another one when this one is about to block).
+   */
+  async run(connection: RedisConnection, call: ScriptCall, retryOn: RedisConnection = connection): Promise<unknown> {
     try {
       return await connection.evalsha(this.sha, call.keyCount, ...call.argv);
     } catch (error) {
       if (!isNoScriptError(error)) throw error;
-      return this.runBody(connection, call);
+      return this.runBody(retryOn, call);
     }
   }
 
