@@ -11,6 +11,8 @@ export interface BenchOptions {
   readonly rounds: number;
   readonly seconds: number;
   readonly warmupSeconds: number;
+  /** Run every scenario at every load once, unmeasured, before the first round. */
+  readonly warmupPass: boolean;
   readonly inflight: number[];
   readonly emitInflight: number;
   readonly emit: boolean;
@@ -23,9 +25,10 @@ export interface BenchOptions {
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
-  --rounds <n>          interleaved rounds (default 3)
+  --rounds <n>          interleaved rounds (default 5)
   --seconds <s>         length of one measurement (default 3)
   --warmup <s>          warm-up before each measurement (default 0.5)
+  --no-warmup-pass      skip the unmeasured pass (1 s per scenario and load) before the first round
   --inflight <list>     calls in flight, comma separated (default 1,16,256)
   --emit-inflight <n>   notifications in flight during the emit measurement (default 256)
   --no-emit             skip the emit measurement
@@ -50,9 +53,10 @@ function positiveInteger(flag: string, raw: string | undefined): number {
 
 /** Parses `argv` (without node and the script); throws with a readable message on a bad flag. */
 export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
-  let rounds = 3;
+  let rounds = 5;
   let seconds = 3;
   let warmupSeconds = 0.5;
+  let warmupPass = true;
   let inflight = [1, 16, 256];
   let emitInflight = 256;
   let emit = true;
@@ -110,6 +114,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       case '--read-count':
         readCount = positiveInteger(flag, value());
         break;
+      case '--no-warmup-pass':
+        warmupPass = false;
+        break;
       case '--cpu-prof':
         cpuProf = true;
         break;
@@ -120,5 +127,5 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         throw new Error(`unknown option ${arg}\n${USAGE}`);
     }
   }
-  return { rounds, seconds, warmupSeconds, inflight, emitInflight, emit, only, nest, json, cpuProf, readCount };
+  return { rounds, seconds, warmupSeconds, warmupPass, inflight, emitInflight, emit, only, nest, json, cpuProf, readCount };
 }

@@ -46,11 +46,11 @@ export interface CallSummary {
   readonly p99Ms: number;
   readonly errors: number;
   readonly stuck: number;
-  /** calls/s divided by Nest Redis's at the same in-flight level (clamator rows only). */
+  /** calls/s divided by Nest Redis's at the same in-flight level in the same round, median over the rounds (clamator rows only). */
   readonly vsNest?: number;
-  /** calls/s divided by the raw floor's at the same in-flight level (clamator rows only). */
+  /** calls/s divided by the raw floor's at the same in-flight level in the same round, median over the rounds (clamator rows only). */
   readonly vsRaw?: number;
-  /** calls/s of a `send()` row divided by its `call()` twin's at the same in-flight level. */
+  /** calls/s of a `send()` row divided by its `call()` twin's at the same in-flight level in the same round, median over the rounds. */
   readonly vsCall?: number;
   /** Medians over the rounds of the CPU each process spent per call. */
   readonly cpuPerCallUs: CpuPerCall;
@@ -113,14 +113,14 @@ function cpuPerCall(rounds: readonly CallRound[]): CpuPerCall {
 
 /** Medians per scenario and in-flight level, with the ratios of the clamator rows. */
 export function summarizeCalls(results: Map<string, CallRound[]>, scenarios: readonly ScenarioName[], inflights: readonly number[]): CallSummary[] {
-  const base = new Map<string, number>();
+  const base = new Map<string, readonly CallRound[]>();
   const rows: CallSummary[] = [];
   for (const inflight of inflights) {
     for (const scenario of scenarios) {
       const rounds = results.get(`${scenario}@${inflight}`) ?? [];
       if (rounds.length === 0) continue;
       const callsPerSec = median(rounds.map((r) => r.callsPerSec));
-      base.set(`${scenario}@${inflight}`, callsPerSec);
+      base.set(`${scenario}@${inflight}`, rounds);
       rows.push({
         scenario,
         inflight,
@@ -142,9 +142,9 @@ export function summarizeCalls(results: Map<string, CallRound[]>, scenarios: rea
     const call = twin ? base.get(`${twin}@${row.inflight}`) : undefined;
     return {
       ...row,
-      vsNest: nest ? row.callsPerSec / nest : undefined,
-      vsRaw: raw ? row.callsPerSec / raw : undefined,
-      vsCall: call ? row.callsPerSec / call : undefined,
+      vsNest: pairedRatio(row.rounds, nest, (r) => r.callsPerSec),
+      vsRaw: pairedRatio(row.rounds, raw, (r) => r.callsPerSec),
+      vsCall: pairedRatio(row.rounds, call, (r) => r.callsPerSec),
     };
   });
 }
@@ -155,8 +155,19 @@ export function summarizeEmits(results: Map<ScenarioName, EmitRound[]>): EmitSum
   for (const [scenario, rounds] of results) {
     rows.push({ scenario, emitsPerSec: median(rounds.map((r) => r.emitsPerSec)), allHandled: rounds.every((r) => r.complete), rounds });
   }
-  const nest = rows.find((row) => row.scenario === 'nest-redis')?.emitsPerSec;
-  return rows.map((row) => (CLAMATOR.includes(row.scenario) && nest ? { ...row, vsNest: row.emitsPerSec / nest } : row));
+  const nest = rows.find((row) => row.scenario === 'nest-redis')?.rounds;
+  return rows.map((row) => (CLAMATOR.includes(row.scenario) && nest ? { ...row, vsNest: pairedRatio(row.rounds, nest, (r) => r.emitsPerSec) } : row));
+}
+
+/**
+ * The median over rounds of a/b measured in the same round: a scenario and its baseline ran one
+ * after the other there, so that the machine's drift between rounds (on these shared VMs, a factor
+ * of two within minutes) cancels out of each ratio rather than adding to it.
+ */
+function pairedRatio<R>(a: readonly R[], b: readonly R[] | undefined, value: (round: R) => number): number | undefined {
+  const rounds = Math.min(a.length, b?.length ?? 0);
+  if (b === undefined || rounds === 0) return undefined;
+  return median(Array.from({ length: rounds }, (_, i) => value(a[i]) / value(b[i])));
 }
 
 function ratio(value: number | undefined, digits = 2): string {

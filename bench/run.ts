@@ -170,7 +170,9 @@ async function main(options: BenchOptions): Promise<number> {
   const scenarios = SCENARIOS.filter((s) => options.only.includes(s.name));
   const emitScenarios = options.emit ? scenarios.filter((s) => s.emits) : [];
   const perMeasurement = options.warmupSeconds + options.seconds;
-  const estimate = options.rounds * (options.inflight.length * scenarios.length * (perMeasurement + 0.3) + emitScenarios.length * (perMeasurement + 2));
+  const estimate =
+    options.rounds * (options.inflight.length * scenarios.length * (perMeasurement + 0.3) + emitScenarios.length * (perMeasurement + 2)) +
+    (options.warmupPass ? options.inflight.length * scenarios.length * 1.3 : 0);
   console.log(
     `nestjs-clamator bench: ${options.rounds} rounds x ${options.seconds} s (+${options.warmupSeconds} s warm-up), ` +
       `in flight ${options.inflight.join('/')}${options.readCount ? `, clamator readCount ${options.readCount}` : ''}, scenarios ${scenarios.map((s) => s.name).join(', ')}; about ${Math.ceil(estimate / 10) * 10} s`,
@@ -236,6 +238,18 @@ async function main(options: BenchOptions): Promise<number> {
     const memoryBefore = await memoryOf(runs);
     const calls = new Map<string, CallRound[]>();
     const emits = new Map<ScenarioName, EmitRound[]>();
+
+    // Every process has run each load once before anything is measured: the first round would
+    // otherwise also measure the JIT compiling each process's code paths.
+    if (options.warmupPass) {
+      for (const inflight of options.inflight) {
+        for (const run of runs) {
+          await run.client.request<LoopResult>('calls', { inflight, warmupMs: 0, durationMs: 1000, drainMs: 10_000 });
+        }
+      }
+      for (const run of runs) if (run.scenario.kind !== 'nest-redis') await admin.xtrim(`${run.keyPrefix}:cmds:arith`, 'MAXLEN', 0);
+      console.log('warm-up pass done (1 s per scenario and load, not measured)');
+    }
     const started = Date.now();
 
     for (let round = 1; round <= options.rounds; round += 1) {
@@ -287,7 +301,9 @@ async function main(options: BenchOptions): Promise<number> {
     const targets = checkTargets(callRows, emitRows);
     const memory: MemoryRow[] = [...memoryBefore].map(([name, before]) => ({ process: name, before, after: memoryAfter.get(name) }));
 
-    console.log(`\nCalls (median of ${options.rounds} rounds; a = clamator, b = Nest Redis, c = raw floor), measured in ${elapsed.toFixed(0)} s:`);
+    console.log(
+      `\nCalls (median of ${options.rounds} rounds; a = clamator, b = Nest Redis, c = raw floor; ratios are medians of the ratios within each round), measured in ${elapsed.toFixed(0)} s:`,
+    );
     console.log(formatCalls(callRows));
     console.log(
       '\nPer call, over the whole measurement incl. warm-up (median of rounds): CPU time in microseconds of each process, ' +
@@ -316,6 +332,8 @@ async function main(options: BenchOptions): Promise<number> {
           rounds: options.rounds,
           seconds: options.seconds,
           warmupSeconds: options.warmupSeconds,
+          warmupPass: options.warmupPass,
+          ratios: 'median over rounds of the ratio within each round',
           inflight: options.inflight,
           emitInflight: options.emitInflight,
           clamatorReadCount: options.readCount ?? 'default',
