@@ -88,6 +88,12 @@ function nameProfiles(children: readonly ChildChannel[]): string[] {
   return named.sort();
 }
 
+/** `items` starting at `offset` (modulo their count), the ones before it moved to the end. */
+function rotated<T>(items: readonly T[], offset: number): T[] {
+  const start = items.length === 0 ? 0 : offset % items.length;
+  return [...items.slice(start), ...items.slice(0, start)];
+}
+
 function startChild(options: BenchOptions, script: string, label: string, config: ServerConfig | ClientConfig): ChildChannel {
   const child = fork(resolve(benchDir, script), [JSON.stringify(config)], {
     execArgv: childExecArgv(options, label),
@@ -253,8 +259,12 @@ async function main(options: BenchOptions): Promise<number> {
     const started = Date.now();
 
     for (let round = 1; round <= options.rounds; round += 1) {
+      // Each round starts one scenario later: whichever runs first at a level, or right after
+      // another, measures the machine settling from what came before, and no scenario should
+      // always be the one that does.
+      const order = rotated(runs, round - 1);
       for (const inflight of options.inflight) {
-        for (const run of runs) {
+        for (const run of order) {
           // Keep Redis's memory comparable between measurements: every entry was acknowledged.
           if (run.scenario.kind !== 'nest-redis') await admin.xtrim(`${run.keyPrefix}:cmds:arith`, 'MAXLEN', 0);
           const serverCpu = await run.server.request<number>('cpu');
@@ -283,7 +293,7 @@ async function main(options: BenchOptions): Promise<number> {
           );
         }
       }
-      for (const run of runs.filter((r) => emitScenarios.includes(r.scenario))) {
+      for (const run of order.filter((r) => emitScenarios.includes(r.scenario))) {
         if (run.scenario.kind !== 'nest-redis') await admin.xtrim(`${run.keyPrefix}:cmds:arith`, 'MAXLEN', 0);
         const result = await measureEmits(run, options);
         emits.set(run.scenario.name, [...(emits.get(run.scenario.name) ?? []), result]);
