@@ -1,4 +1,5 @@
 import type { KeySlots } from './cluster/key-slot.js';
+import { HeldBatch } from './held-batch.js';
 import { retryingFailover } from './cluster/redirects.js';
 import type { RedisConnection } from './connections/redis-connections.js';
 import { corkableSocket } from './connections/corkable-socket.js';
@@ -16,41 +17,23 @@ import { chunked, isScriptRefusedError, MAX_SCRIPT_BATCH, parseScriptFailures, t
  * a write and a wake-up of Redis less per round of calls. Redis answers the appends before it
  * blocks on the read, so they settle as promptly as on the command connection.
  */
-export class AppendBatcher {
-  private batch: OutgoingEntry[] = [];
-  private scheduled = false;
+export class AppendBatcher extends HeldBatch<OutgoingEntry> {
   /** Entries sent and not yet answered, by the command that carries them; `drain()` waits for none to be left. */
   private readonly unanswered = new Set<OutgoingEntry | OutgoingEntry[]>();
   private drainWaiters: Array<() => void> = [];
-  private holds = 0;
 
   constructor(
     private readonly connection: () => RedisConnection,
     private readonly scripts: ScriptSupport,
     /** Slots of keys, on a Redis Cluster only: a script call may only touch keys of one slot there. */
     private readonly slots?: KeySlots,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Queues an entry; its `settle` is called once Redis accepted or refused it (or `abandon` gave up on it). */
   append(entry: OutgoingEntry): void {
-    this.batch.push(entry);
-    this.schedule();
-  }
-
-  /** Entries queued and not yet sent. */
-  get queued(): number {
-    return this.batch.length;
-  }
-
-  /** A reply reader is resuming callers: their entries wait for its `sendBefore` (or its `release`). */
-  hold(): void {
-    this.holds += 1;
-  }
-
-  /** The reader is done; whatever its read does not take along is sent on the next tick. */
-  release(): void {
-    this.holds -= 1;
-    this.schedule();
+    this.add(entry);
   }
 
   /** True when queued entries may travel ahead of a read on `connection`: a single Redis that is ready. */
@@ -69,8 +52,7 @@ export class AppendBatcher {
    * cache is sent again on the command connection, never behind the read.
    */
   sendBefore<T>(connection: RedisConnection, read: () => Promise<T>): Promise<T> {
-    const batch = this.batch;
-    this.batch = [];
+    const batch = this.take();
     const socket = corkableSocket(connection);
     socket?.cork();
     try {
@@ -83,7 +65,7 @@ export class AppendBatcher {
 
   /** Resolves when everything queued so far has been sent and answered. */
   drain(): Promise<void> {
-    if (this.batch.length > 0) this.flush(true);
+    this.flush(true);
     if (this.unanswered.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
@@ -94,26 +76,14 @@ export class AppendBatcher {
    * settles nothing twice (`settle` is the caller's and ignores a second call).
    */
   abandon(error: Error): void {
-    const queued = this.batch;
-    this.batch = [];
+    const queued = this.take();
     for (const entry of queued) entry.settle(error);
     for (const sent of this.unanswered) for (const entry of Array.isArray(sent) ? sent : [sent]) entry.settle(error);
     this.unanswered.clear();
     this.wakeDrainWaiters();
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.holds > 0 || this.batch.length === 0) return;
-    this.scheduled = true;
-    process.nextTick(() => this.flush(false));
-  }
-
-  private flush(force: boolean): void {
-    this.scheduled = false;
-    if (this.holds > 0 && !force) return;
-    const batch = this.batch;
-    if (batch.length === 0) return;
-    this.batch = [];
+  protected sendBatch(batch: OutgoingEntry[]): void {
     if (this.slots === undefined || this.slots.allIn(batch, (entry) => [entry.streamKey])) {
       this.appendAll(batch);
       return;

@@ -11,6 +11,7 @@ import {
   replyAndAckCall,
 } from './scripts/reply-and-ack.script.js';
 import type { KeySlots } from './cluster/key-slot.js';
+import { HeldBatch } from './held-batch.js';
 import { writeAcrossSlots } from './cluster/cross-slot-writes.js';
 import { isFailoverError, retryingFailover } from './cluster/redirects.js';
 
@@ -37,10 +38,7 @@ const LOGGED_IDS = 5;
  * soon as Redis answers it, never behind the blocking read. While a loop gathers (`hold`), the batch
  * waits for it instead of being flushed on the command connection.
  */
-export class WriteBatcher {
-  private batch: HandledEntryWrite[] = [];
-  private scheduled = false;
-  private holds = 0;
+export class WriteBatcher extends HeldBatch<HandledEntryWrite> {
   private readonly inFlight = new Set<Promise<unknown>>();
   private unstoredListener: UnstoredWritesListener = () => undefined;
 
@@ -52,36 +50,21 @@ export class WriteBatcher {
     private readonly scripts: ScriptSupport,
     /** Slots of keys, on a Redis Cluster only: a batch whose keys span slots is written per slot there. */
     private readonly slots?: KeySlots,
-  ) {}
+  ) {
+    super();
+  }
 
   /**
    * Queues a reply (when `replyTo` is set) and the acknowledgement of `entryId`; `drain()` waits for
    * them. With `ackWithoutReply` the entry is acknowledged even when its reply cannot be stored.
    */
   write(streamKey: string, group: string, entryId: string, replyTo?: string, envelope?: string, ackWithoutReply = false): void {
-    this.batch.push({ streamKey, group, entryId, replyTo, envelope, ackWithoutReply });
-    this.schedule();
+    this.add({ streamKey, group, entryId, replyTo, envelope, ackWithoutReply });
   }
 
   /** Sets who hears of entries left pending because their writes failed. */
   onUnstored(listener: UnstoredWritesListener): void {
     this.unstoredListener = listener;
-  }
-
-  /** Writes queued and not yet sent. */
-  get queued(): number {
-    return this.batch.length;
-  }
-
-  /** A read loop starts gathering: writes wait for its `sendBefore` (or its `release`). */
-  hold(): void {
-    this.holds += 1;
-  }
-
-  /** The gathering loop is done; whatever it did not take is flushed on the next tick. */
-  release(): void {
-    this.holds -= 1;
-    this.schedule();
   }
 
   /**
@@ -94,7 +77,7 @@ export class WriteBatcher {
 
   /** Sends what is queued now, on the command connection, whatever holds there are. */
   flushNow(): void {
-    this.flushBatch(true);
+    this.flush(true);
   }
 
   /**
@@ -104,8 +87,7 @@ export class WriteBatcher {
    * object for each read); otherwise (a cluster, a connection not ready) as one pipeline.
    */
   async sendBefore(connection: RedisConnection, read: (commands: ChainableCommander) => unknown): Promise<unknown> {
-    const batch = this.batch;
-    this.batch = [];
+    const batch = this.take();
     const socket = corkableSocket(connection);
     if (socket !== undefined) {
       // ioredis writes a command to the socket as it is issued when ready: corked, they leave together.
@@ -131,23 +113,12 @@ export class WriteBatcher {
 
   /** Resolves when everything queued so far has been sent and answered (or given up on). */
   async drain(): Promise<void> {
-    if (this.batch.length > 0) this.flushBatch(true);
+    this.flush(true);
     // A batch re-sent after NOSCRIPT or a refusal is tracked while the first attempt settles: wait until none is left.
     while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight);
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.holds > 0 || this.batch.length === 0) return;
-    this.scheduled = true;
-    process.nextTick(() => this.flushBatch(false));
-  }
-
-  private flushBatch(force: boolean): void {
-    this.scheduled = false;
-    if (this.holds > 0 && !force) return;
-    const batch = this.batch;
-    if (batch.length === 0) return;
-    this.batch = [];
+  protected sendBatch(batch: HandledEntryWrite[]): void {
     if (this.slots !== undefined && !this.slots.allIn(batch, keysOf)) {
       const outcome = { unstored: (writes: readonly HandledEntryWrite[], reason: string) => this.unstored(writes, reason), ackFailed: this.ackFailed };
       this.track(writeAcrossSlots(this.connection(), batch, this.slots, this, outcome));
