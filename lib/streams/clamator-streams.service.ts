@@ -338,19 +338,12 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   /** Reads replies after `lastId` from a reply stream, waiting up to `blockMs` on `connection`. */
   async readReplies(connection: RedisConnection, replyStream: string, lastId: string, count: number, blockMs: number): Promise<StreamEntry[]> {
     const read = () => connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', replyStream, lastId);
-    if (this.appender.queued === 0) return parseReadReply(await read());
     // Requests of the callers the last replies resumed travel with the read, in one write, where they can.
-    if (!this.appender.canSendOn(connection)) {
-      this.appender.flushNow();
-      return parseReadReply(await read());
-    }
-    return parseReadReply(await this.appender.sendBefore(connection, read));
+    if (this.appender.queued > 0 && !this.appender.canSendOn(connection)) this.appender.flushNow();
+    return parseReadReply(this.appender.queued > 0 ? await this.appender.sendBefore(connection, read) : await read());
   }
 
-  /**
-   * A reply reader resumes callers: the requests they send wait to leave with its next read
-   * (`readReplies`); `releaseAppends` ends the hold.
-   */
+  /** A reply reader resumes callers: their requests wait to leave with its next `readReplies`. */
   holdAppends(): void {
     this.appender.hold();
   }
