@@ -36,30 +36,25 @@ export class AppendBatcher extends HeldBatch<OutgoingEntry> {
     this.add(entry);
   }
 
-  /** True when queued entries may travel ahead of a read on `connection`: a single Redis that is ready. */
-  canSendOn(connection: RedisConnection): boolean {
-    return this.slots === undefined && corkableSocket(connection) !== undefined;
-  }
-
-  /** Sends what is queued now, on the command connection, whatever holds there are. */
-  flushNow(): void {
-    this.flush(true);
-  }
-
   /**
-   * Sends the queued entries on `connection` (see `canSendOn`) followed by the command `read`
-   * issues, in one socket write, and returns that command's reply. A script missing from Redis's
-   * cache is sent again on the command connection, never behind the read.
+   * Sends the queued entries on `connection` followed by the command `read` issues, in one socket
+   * write, and returns that command's reply. A script missing from Redis's cache is sent again on
+   * the command connection, never behind the read. On a cluster, or a connection that is not
+   * ready, the entries go on the command connection as they would without a read.
    */
   sendBefore<T>(connection: RedisConnection, read: () => Promise<T>): Promise<T> {
     const batch = this.take();
     const socket = corkableSocket(connection);
-    socket?.cork();
+    if (socket === undefined) {
+      if (batch.length > 0) this.sendBatch(batch);
+      return read();
+    }
+    socket.cork();
     try {
       if (batch.length > 0) this.appendAll(batch, connection);
       return read();
     } finally {
-      socket?.uncork();
+      socket.uncork();
     }
   }
 

@@ -339,7 +339,6 @@ export class ClamatorStreamsService implements OnApplicationShutdown {
   async readReplies(connection: RedisConnection, replyStream: string, lastId: string, count: number, blockMs: number): Promise<StreamEntry[]> {
     const read = () => connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', replyStream, lastId);
     // Requests of the callers the last replies resumed travel with the read, in one write, where they can.
-    if (this.appender.queued > 0 && !this.appender.canSendOn(connection)) this.appender.flushNow();
     return parseReadReply(this.appender.queued > 0 ? await this.appender.sendBefore(connection, read) : await read());
   }
 

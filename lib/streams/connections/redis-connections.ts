@@ -20,18 +20,18 @@ export interface ConnectionSource {
 }
 
 /**
- * ioredis settings for connections the transport opens: wait out outages instead of failing
- * commands. `disconnectTimeout: 0` because `closeNow` destroys the socket itself: ioredis's own
- * grace timer (2 s) would otherwise outlive a close whose socket was already gone, and keep the
- * process alive that long.
- */
-/**
  * Commands the command connection sends without ioredis's auto-pipelining: the requests and
  * replies, which the append and write batchers already gather into one command per tick (per slot);
  * auto-pipelining them only adds an ioredis Pipeline object for each, on the hot path.
  */
 const UNPIPELINED_COMMANDS = ['xadd', 'evalsha', 'eval'];
 
+/**
+ * ioredis settings for connections the transport opens: wait out outages instead of failing
+ * commands. `disconnectTimeout: 0` because `closeNow` destroys the socket itself: ioredis's own
+ * grace timer (2 s) would otherwise outlive a close whose socket was already gone, and keep the
+ * process alive that long.
+ */
 const OWNED_DEFAULTS: RedisOptions = {
   maxRetriesPerRequest: null,
   retryStrategy: (attempt: number) => backoffDelayMs(attempt),
